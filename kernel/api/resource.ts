@@ -92,6 +92,13 @@ export interface ResourceStrategy {
   selectableFields?(object: StoredObject): Record<string, string>;
   /** Name validation other than DNS-1123 subdomain (the default). Returns messages. */
   validateName?(name: string): string[];
+  /**
+   * Graceful deletion (pods): the grace period in seconds for a delete request
+   * asking for `requested` (undefined: the type's default). 0 deletes at once;
+   * more sets deletionTimestamp in the future and leaves the final removal to
+   * the node. Absent: every delete is immediate (or waits for finalizers).
+   */
+  deletionGracePeriod?(object: StoredObject, requested: number | undefined): number;
   /** Server-side printing for `kubectl get`. */
   table?: TablePrinter;
 }
@@ -121,6 +128,8 @@ export interface ResourceDefinition {
   readonly subresources?: readonly SubresourceDefinition[];
   /** Whether the status subresource exists (main-resource writes keep the stored status). */
   readonly hasStatus?: boolean;
+  /** Whether metadata.generation is set and bumped on spec changes (workloads, as in Kubernetes). */
+  readonly generation?: boolean;
   /** Kinds whose list kind is not `<Kind>List`: never in Kubernetes, present for completeness. */
   readonly listKind?: string;
   /** The definition name of its schema (`io.k8s.api.core.v1.Pod`); defaults from the registry's GVK index. */
