@@ -67,6 +67,8 @@ interface Body {
   contentType: string;
 }
 
+const IDEMPOTENT = new Set(['GET', 'PUT', 'DELETE']);
+
 const DEFAULT_USER_AGENT = `skiff-client/0.1.0 (node ${process.version})`;
 
 export class HttpApiClient implements ApiClient {
@@ -106,17 +108,17 @@ export class HttpApiClient implements ApiClient {
     this.agent.destroy();
   }
 
-  get<T extends KubeObject = KubeObject>(type: ResourceType, name: string, options: RequestOptions = {}): Promise<T> {
+  async get<T extends KubeObject = KubeObject>(type: ResourceType, name: string, options: RequestOptions = {}): Promise<T> {
     const path = resourcePath(type, { namespace: options.namespace, name, subresource: options.subresource });
     return this.request<T>('GET', path, undefined, undefined, options.signal);
   }
 
-  list<T extends KubeObject = KubeObject>(type: ResourceType, options: ListOptions = {}): Promise<KubeList<T>> {
+  async list<T extends KubeObject = KubeObject>(type: ResourceType, options: ListOptions = {}): Promise<KubeList<T>> {
     const path = resourcePath(type, { namespace: options.namespace });
     return this.request<KubeList<T>>('GET', path, listQuery(options), undefined, options.signal);
   }
 
-  create<T extends KubeObject = KubeObject>(type: ResourceType, object: KubeObject, options: WriteOptions & { name?: string } = {}): Promise<T> {
+  async create<T extends KubeObject = KubeObject>(type: ResourceType, object: KubeObject, options: WriteOptions & { name?: string } = {}): Promise<T> {
     // `name` + subresource posts to an object's subresource (pods/{name}/binding, /eviction).
     const path = resourcePath(type, {
       namespace: options.namespace ?? object.metadata?.namespace,
@@ -126,30 +128,30 @@ export class HttpApiClient implements ApiClient {
     return this.request<T>('POST', path, writeQuery(options), json(object), options.signal);
   }
 
-  update<T extends KubeObject = KubeObject>(type: ResourceType, object: KubeObject, options: WriteOptions = {}): Promise<T> {
+  async update<T extends KubeObject = KubeObject>(type: ResourceType, object: KubeObject, options: WriteOptions = {}): Promise<T> {
     const name = object.metadata?.name;
-    if (!name) return Promise.reject(new Error(`client: update of ${type.resource} needs metadata.name`));
+    if (!name) throw new Error(`client: update of ${type.resource} needs metadata.name`);
     const path = resourcePath(type, { namespace: options.namespace ?? object.metadata?.namespace, name, subresource: options.subresource });
     return this.request<T>('PUT', path, writeQuery(options), json(object), options.signal);
   }
 
-  patch<T extends KubeObject = KubeObject>(type: ResourceType, name: string, patchType: PatchType, patch: unknown, options: PatchOptions = {}): Promise<T> {
+  async patch<T extends KubeObject = KubeObject>(type: ResourceType, name: string, patchType: PatchType, patch: unknown, options: PatchOptions = {}): Promise<T> {
     const contentType = PATCH_CONTENT_TYPES[patchType];
-    if (!contentType) return Promise.reject(new Error(`client: unknown patch type ${JSON.stringify(patchType)}`));
+    if (!contentType) throw new Error(`client: unknown patch type ${JSON.stringify(patchType)}`);
     // The server would answer 400 too; failing here names the caller's mistake.
-    if (patchType === 'apply' && !options.fieldManager) return Promise.reject(new Error(`client: server-side apply of ${type.resource} "${name}" needs a fieldManager`));
+    if (patchType === 'apply' && !options.fieldManager) throw new Error(`client: server-side apply of ${type.resource} "${name}" needs a fieldManager`);
     const path = resourcePath(type, { namespace: options.namespace, name, subresource: options.subresource });
     // Apply bodies are YAML; JSON is YAML, so objects are sent as JSON text.
     const data = typeof patch === 'string' ? patch : JSON.stringify(patch);
     return this.request<T>('PATCH', path, patchQuery(options), { data, contentType }, options.signal);
   }
 
-  delete(type: ResourceType, name: string, options: DeleteOptions = {}): Promise<KubeObject | Status> {
+  async delete(type: ResourceType, name: string, options: DeleteOptions = {}): Promise<KubeObject | Status> {
     const path = resourcePath(type, { namespace: options.namespace, name, subresource: options.subresource });
     return this.request<KubeObject | Status>('DELETE', path, undefined, json(deleteOptionsBody(options)), options.signal);
   }
 
-  deleteCollection(type: ResourceType, options: ListOptions & DeleteOptions = {}): Promise<KubeList | Status> {
+  async deleteCollection(type: ResourceType, options: ListOptions & DeleteOptions = {}): Promise<KubeList | Status> {
     const path = resourcePath(type, { namespace: options.namespace });
     return this.request<KubeList | Status>('DELETE', path, listQuery(options), json(deleteOptionsBody(options)), options.signal);
   }
@@ -243,7 +245,7 @@ export class HttpApiClient implements ApiClient {
     return url;
   }
 
-  private request<R>(method: string, path: string, query: URLSearchParams | undefined, body: Body | undefined, signal: AbortSignal | undefined): Promise<R> {
+  private request<R>(method: string, path: string, query: URLSearchParams | undefined, body: Body | undefined, signal: AbortSignal | undefined, retried = false): Promise<R> {
     const url = this.urlFor(path, query);
     const what = `${method} ${url.pathname}`;
     return new Promise<R>((resolve, reject) => {
@@ -289,7 +291,22 @@ export class HttpApiClient implements ApiClient {
           (err: Error) => finish(new RequestError(`client: ${what}: reading the response failed: ${err.message}`, { cause: err })),
         );
       });
-      req.on('error', (err) => finish(new RequestError(`client: ${what} failed: ${err.message}`, { cause: err })));
+      let responded = false;
+      req.on('response', () => (responded = true));
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        // A kept-alive connection the server closed as idle just as we sent
+        // on it: the server never read the request. Retry once on a fresh
+        // connection, for idempotent methods only (a POST or PATCH the
+        // server did read would be applied twice).
+        if (!retried && !settled && !responded && req.reusedSocket && IDEMPOTENT.has(method) && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
+          this.request<R>(method, path, query, body, signal, true).then(
+            (value) => finish(undefined, value),
+            (retryErr: Error) => finish(retryErr),
+          );
+          return;
+        }
+        finish(new RequestError(`client: ${what} failed: ${err.message}`, { cause: err }));
+      });
       signal?.addEventListener('abort', onAbort, { once: true });
       if (this.config.timeoutMs && this.config.timeoutMs > 0) {
         const ms = this.config.timeoutMs;

@@ -386,7 +386,8 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   }
 
   private emit(what: keyof EventHandler<T>, call: (h: EventHandler<T>) => void): void {
-    for (const handler of this.handlers) this.call(handler, what, () => call(handler));
+    // A snapshot: a handler added by another handler starts with the next event.
+    for (const handler of [...this.handlers]) this.call(handler, what, () => call(handler));
   }
 
   private call(_handler: EventHandler<T>, what: string, fn: () => void): void {

@@ -249,6 +249,24 @@ describe('HttpApiClient', () => {
       expect(fixture.connections).toBe(1);
     });
 
+    it('retries an idempotent request once when a reused connection turns out to be closed', async () => {
+      let n = 0;
+      fixture.respond = (req, res) => {
+        if (++n === 2) req.socket.destroy(); // the server dropped the kept-alive connection
+        else sendJson(res, 200, webPod);
+      };
+      await client.get(PODS, 'web-1', { namespace: 'default' });
+      await expect(client.get(PODS, 'web-1', { namespace: 'default' })).resolves.toEqual(webPod);
+      expect(fixture.seen).toHaveLength(3);
+      expect(fixture.connections).toBe(2);
+
+      n = 0;
+      await client.get(PODS, 'web-1', { namespace: 'default' });
+      const err = await client.create(PODS, webPod).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RequestError); // a POST is never replayed
+      expect(fixture.seen).toHaveLength(5);
+    });
+
     it('serves 32 concurrent requests over at most 32 connections, reused afterwards', async () => {
       const all = await Promise.all(Array.from({ length: 32 }, (_, i) => client.get(PODS, `p${i}`, { namespace: 'default' })));
       expect(all).toHaveLength(32);
