@@ -179,10 +179,12 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     let needList = true;
     let failures = 0;
     while (!this.stopped) {
+      let justListed = false;
       try {
         if (needList) {
           await this.listAndReplace();
           needList = false;
+          justListed = true;
           failures = 0;
         }
         const { err, events, elapsedMs } = await this.watchOnce();
@@ -193,8 +195,10 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
           continue;
         }
         if (isResourceExpired(err)) {
-          this.logger.info(`watch of ${this.what} from resourceVersion ${this.lastResourceVersion} expired, relisting`, { reason: err.message });
           needList = true;
+          // Expired straight after a fresh list: back off instead of spinning.
+          if (justListed && events === 0 && elapsedMs < SHORT_WATCH_MS) throw err;
+          this.logger.info(`watch of ${this.what} from resourceVersion ${this.lastResourceVersion} expired, relisting`, { reason: err.message });
           continue;
         }
         throw err;
@@ -227,6 +231,8 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
       if (!isResourceExpired(err)) throw err;
       result = await this.listAll(0);
     }
+    // Stopped mid-list: the pages we have are not the whole story.
+    if (this.stopped) return;
     this.replace(result.items, result.resourceVersion);
   }
 
@@ -245,7 +251,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
       });
       // Items of a built-in list carry no apiVersion/kind; give them the
       // list's, so cached objects look the same whether listed or watched.
-      const kind = page.kind?.endsWith('List') ? page.kind.slice(0, -'List'.length) : this.type.kind;
+      const kind = (page.kind?.endsWith('List') ? page.kind.slice(0, -'List'.length) : '') || this.type.kind;
       for (const item of page.items) items.push(item.kind && item.apiVersion ? item : ({ apiVersion: page.apiVersion, kind, ...item } as T));
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
       cont = page.metadata?.continue || undefined;

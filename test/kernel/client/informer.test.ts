@@ -202,6 +202,18 @@ describe('SharedInformer', () => {
     expect(clock.pendingTimers).toBe(0); // no backoff was needed
   });
 
+  it('backs off instead of spinning when the watch after a fresh relist expires again', async () => {
+    await started();
+    await clock.advance(60_000); // an idle watch, expired a minute later: relist at once
+    api.failNext('watch', ApiError.expired('too old resource version'));
+    api.expireWatches();
+    await until(() => api.callsOf('watch').length === 2 && clock.pendingTimers === 1, 'the backoff');
+    expect(api.callsOf('list')).toHaveLength(2);
+    await clock.advance(150);
+    await until(() => api.activeWatches === 1, 'the next watch');
+    expect(api.callsOf('list')).toHaveLength(3);
+  });
+
   it('retries a failed list with backoff on the clock', async () => {
     api.failNext('list', ApiError.serviceUnavailable('apiserver starting'));
     await api.create(PODS, pod('a'));
