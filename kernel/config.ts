@@ -16,7 +16,7 @@
 import Ajv, { ErrorObject, JSONSchemaType } from 'ajv';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { LineCounter, parseDocument, isNode, Document } from 'yaml';
+import { LineCounter, parseDocument, isNode, isMap, isScalar, Document } from 'yaml';
 
 export const CLUSTER_API_VERSION = 'skiff.dev/v1alpha1';
 export const CLUSTER_KIND = 'Cluster';
@@ -118,7 +118,7 @@ export function pointerToSegments(pointer: string): PathSegment[] {
     .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: false });
+const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: false, verbose: true });
 
 /** Turn ajv's errors into located, readable problems under `prefix`. */
 export function describeSchemaErrors(errors: ErrorObject[] | null | undefined, prefix: readonly PathSegment[] = []): Array<{ segments: PathSegment[]; message: string }> {
@@ -149,9 +149,21 @@ export function describeSchemaErrors(errors: ErrorObject[] | null | undefined, p
         out.push({ segments, message: e.message ?? 'is invalid' });
     }
   }
-  // anyOf/oneOf report their branches' errors too; keep the summary only.
-  const summaries = new Set(out.filter((_, i) => ['oneOf', 'anyOf'].includes(errors![i].keyword)).map((p) => formatPath(p.segments)));
-  return out.filter((p, i) => ['oneOf', 'anyOf'].includes(errors![i].keyword) || !summaries.has(formatPath(p.segments)));
+  // anyOf/oneOf also report every branch's errors. When a branch got past the
+  // type check (errors deeper than the anyOf), those are the useful ones;
+  // otherwise the summary is. Errors at the anyOf's own path are branch noise.
+  const keywords = (errors ?? []).map((e) => e.keyword);
+  const drop = new Set<number>();
+  out.forEach((p, i) => {
+    if (keywords[i] !== 'anyOf' && keywords[i] !== 'oneOf') return;
+    const at = formatPath(p.segments);
+    const deeper = out.some((q, j) => j !== i && formatPath(q.segments).startsWith(at) && formatPath(q.segments) !== at);
+    out.forEach((q, j) => {
+      if (j !== i && formatPath(q.segments) === at) drop.add(j);
+    });
+    if (deeper) drop.add(i);
+  });
+  return out.filter((_, i) => !drop.has(i));
 }
 
 function article(type: string): string {
@@ -239,9 +251,19 @@ const validateCluster = ajv.compile<RawConfig>(clusterSchema);
 /** Locate a path in a parsed YAML document (1-based line and column). */
 function locate(doc: Document | undefined, counter: LineCounter | undefined, segments: PathSegment[]): { line?: number; column?: number } {
   if (!doc || !counter) return {};
-  // Walk up until a node exists (a missing field is reported at its parent).
+  // Point at the key of the field when there is one, else walk up until a node exists
+  // (a missing field is reported at its parent).
+  const last = segments[segments.length - 1];
+  const parent = segments.length > 0 ? doc.getIn(segments.slice(0, -1), true) : undefined;
+  if (typeof last === 'string' && isMap(parent)) {
+    const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === last);
+    if (pair && isNode(pair.key) && pair.key.range) {
+      const pos = counter.linePos(pair.key.range[0]);
+      return { line: pos.line, column: pos.col };
+    }
+  }
   for (let n = segments.length; n >= 0; n--) {
-    const node = doc.getIn(segments.slice(0, n), true);
+    const node = n === 0 ? doc.contents : doc.getIn(segments.slice(0, n), true);
     if (isNode(node) && node.range) {
       const pos = counter.linePos(node.range[0]);
       return { line: pos.line, column: pos.col };
@@ -264,13 +286,13 @@ export function loadClusterConfig(file: string): ClusterConfig {
 /** Validate cluster config text (YAML or JSON). `file` names it in errors. */
 export function parseClusterConfig(text: string, file = 'cluster.yaml'): ClusterConfig {
   const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: counter, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       file,
       doc.errors.map((e) => {
         const pos = e.linePos?.[0];
-        return { path: '', message: `invalid YAML: ${e.message.split('\n')[0]}`, line: pos?.line, column: pos?.col };
+        return { path: '', message: `invalid YAML: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`, line: pos?.line, column: pos?.col };
       }),
     );
   }
