@@ -13,7 +13,8 @@
  *      resourceVersion. No list, no duplicate events.
  *    - with 410 Expired/Gone (history compacted past our resourceVersion):
  *      list again and replace the cache, delivering only the differences as
- *      add/update/delete (objects deleted during the gap included).
+ *      add/update/delete (objects deleted during the gap included). If the
+ *      watch right after a relist expires at once, back off first.
  *    - with any other error: wait with exponential backoff, then watch again
  *      from the last resourceVersion (a 410 then triggers the relist).
  *
