@@ -54,7 +54,8 @@ export function protobufJson(fileDescriptors) {
       }
     });
   }
-  return sortKeys(json);
+  // protobufjs keeps the descriptors' field order (which encoding follows), deterministic as it is.
+  return json;
 }
 
 function lookup(json, fullName) {
@@ -119,5 +120,5 @@ export function openApiV2Json(openapiFd) {
   const anyFd = protobuf.Root.fromJSON(protobuf.common.get('google/protobuf/any.proto')).toDescriptor('proto3').file[0];
   anyFd.name = 'google/protobuf/any.proto';
   const root = protobuf.Root.fromDescriptor(descriptor.FileDescriptorSet.create({ file: [anyFd, openapiFd] }));
-  return sortKeys(root.toJSON());
+  return root.toJSON();
 }
