@@ -1,0 +1,167 @@
+/**
+ * The generated Kubernetes definitions, checked by hand against Kubernetes'
+ * own API types (struct tags and markers in k8s.io/api): strategic merge patch
+ * metadata, list types, integer formats, IntOrString, group/version/kinds.
+ */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { builtinDefinitions, builtinSchemaRegistry } from '../../../../kernel/api/openapi/builtin';
+import { references } from '../../../../kernel/api/openapi/closure';
+import type { OpenApiSchema } from '../../../../kernel/api/openapi/types';
+
+const defs = builtinDefinitions();
+const prop = (def: string, field: string): OpenApiSchema => {
+  const schema = defs[def]?.properties?.[field];
+  if (!schema) throw new Error(`${def}.${field} missing`);
+  return schema;
+};
+const CORE = 'io.k8s.api.core.v1';
+const META = 'io.k8s.apimachinery.pkg.apis.meta.v1';
+
+describe('strategic merge patch and list metadata', () => {
+  const cases: Array<[string, string, string | undefined, string | undefined, string | undefined, string[] | undefined]> = [
+    // definition, field, patch strategy, merge key, list type, list map keys
+    [`${CORE}.PodSpec`, 'containers', 'merge', 'name', 'map', ['name']],
+    [`${CORE}.PodSpec`, 'initContainers', 'merge', 'name', 'map', ['name']],
+    [`${CORE}.PodSpec`, 'volumes', 'merge,retainKeys', 'name', 'map', ['name']],
+    [`${CORE}.PodSpec`, 'imagePullSecrets', 'merge', 'name', 'map', ['name']],
+    [`${CORE}.PodSpec`, 'tolerations', undefined, undefined, 'atomic', undefined],
+    [`${CORE}.Container`, 'ports', 'merge', 'containerPort', 'map', ['containerPort']],
+    [`${CORE}.Container`, 'env', 'merge', 'name', 'map', ['name']],
+    [`${CORE}.Container`, 'volumeMounts', 'merge', 'mountPath', 'map', ['mountPath']],
+    [`${CORE}.Container`, 'args', undefined, undefined, 'atomic', undefined],
+    [`${META}.ObjectMeta`, 'finalizers', 'merge', undefined, 'set', undefined],
+    [`${META}.ObjectMeta`, 'ownerReferences', 'merge', 'uid', 'map', ['uid']],
+    [`${CORE}.PodStatus`, 'conditions', 'merge', 'type', 'map', ['type']],
+    [`${CORE}.PodStatus`, 'podIPs', 'merge', 'ip', 'map', ['ip']],
+    [`${CORE}.NodeStatus`, 'addresses', 'merge', 'type', 'map', ['type']],
+    [`${CORE}.NodeSpec`, 'podCIDRs', 'merge', undefined, 'set', undefined],
+    [`${CORE}.ServiceSpec`, 'ports', 'merge', 'port', 'map', ['port']],
+    ['io.k8s.api.apps.v1.DeploymentStatus', 'conditions', 'merge', 'type', 'map', ['type']],
+  ];
+
+  it.each(cases)('%s.%s', (def, field, strategy, key, listType, mapKeys) => {
+    const s = prop(def, field);
+    expect(s['x-kubernetes-patch-strategy']).toBe(strategy);
+    expect(s['x-kubernetes-patch-merge-key']).toBe(key);
+    expect(s['x-kubernetes-list-type']).toBe(listType);
+    expect(s['x-kubernetes-list-map-keys']).toEqual(mapKeys);
+  });
+
+  it('DeploymentSpec.strategy keeps keys, not a list', () => {
+    const s = prop('io.k8s.api.apps.v1.DeploymentSpec', 'strategy');
+    expect(s['x-kubernetes-patch-strategy']).toBe('retainKeys');
+    expect(s['x-kubernetes-list-type']).toBeUndefined();
+    expect(s.allOf).toEqual([{ $ref: '#/components/schemas/io.k8s.api.apps.v1.DeploymentStrategy' }]);
+  });
+
+  it('the registry resolves through allOf to the referenced schema', () => {
+    const registry = builtinSchemaRegistry();
+    const spec = registry.property(registry.forKind('apps', 'v1', 'Deployment'), 'spec');
+    const template = registry.property(spec, 'template');
+    const podSpec = registry.property(template, 'spec');
+    const containers = registry.property(podSpec, 'containers');
+    expect(containers?.['x-kubernetes-patch-merge-key']).toBe('name');
+    expect(registry.resolve(registry.items(containers))?.properties?.image).toBeDefined();
+  });
+});
+
+describe('types and formats', () => {
+  it.each([
+    [`${CORE}.ContainerPort`, 'containerPort', 'int32'],
+    [`${CORE}.PodSpec`, 'terminationGracePeriodSeconds', 'int64'],
+    [`${CORE}.PodSpec`, 'activeDeadlineSeconds', 'int64'],
+    [`${META}.ObjectMeta`, 'generation', 'int64'],
+    ['io.k8s.api.apps.v1.DeploymentSpec', 'replicas', 'int32'],
+    ['io.k8s.api.batch.v1.JobSpec', 'backoffLimit', 'int32'],
+    ['io.k8s.api.coordination.v1.LeaseSpec', 'leaseDurationSeconds', 'int32'],
+  ])('%s.%s is an %s', (def, field, format) => {
+    expect(prop(def, field)).toMatchObject({ type: 'integer', format });
+  });
+
+  it('byte strings, times and quantities', () => {
+    expect(prop(`${CORE}.Secret`, 'data').additionalProperties).toEqual({ type: 'string', format: 'byte' });
+    expect(prop(`${CORE}.ConfigMap`, 'data').additionalProperties).toEqual({ type: 'string' });
+    expect(defs[`${META}.Time`]).toMatchObject({ type: 'string', format: 'date-time' });
+    expect(defs[`${META}.MicroTime`]).toMatchObject({ type: 'string', format: 'date-time' });
+    expect(prop(`${CORE}.ResourceRequirements`, 'limits').additionalProperties).toEqual({ $ref: '#/components/schemas/io.k8s.apimachinery.pkg.api.resource.Quantity' });
+  });
+
+  it('IntOrString is a referenced definition marked x-kubernetes-int-or-string', () => {
+    expect(prop(`${CORE}.HTTPGetAction`, 'port').allOf).toEqual([{ $ref: '#/components/schemas/io.k8s.apimachinery.pkg.util.intstr.IntOrString' }]);
+    expect(prop(`${CORE}.ServicePort`, 'targetPort').allOf).toEqual([{ $ref: '#/components/schemas/io.k8s.apimachinery.pkg.util.intstr.IntOrString' }]);
+    expect(defs['io.k8s.apimachinery.pkg.util.intstr.IntOrString']).toMatchObject({ 'x-kubernetes-int-or-string': true, format: 'int-or-string' });
+    expect(defs['io.k8s.apimachinery.pkg.util.intstr.IntOrString'].type).toBeUndefined();
+  });
+
+  it('required fields are the non-optional ones', () => {
+    expect(defs[`${CORE}.Container`].required).toEqual(['name']);
+    expect(defs[`${CORE}.PodSpec`].required).toEqual(['containers']);
+    expect(defs[`${CORE}.ContainerPort`].required).toEqual(['containerPort']);
+  });
+
+  it('fields kubernetes-types lacks are added from the binary (ResourceRule.verbs)', () => {
+    expect(prop('io.k8s.api.authorization.v1.ResourceRule', 'verbs')).toMatchObject({ type: 'array', items: { type: 'string' } });
+  });
+});
+
+describe('kinds', () => {
+  const kinds: Array<[string, string, string, string]> = [
+    ['', 'v1', 'Namespace', `${CORE}.Namespace`],
+    ['', 'v1', 'Node', `${CORE}.Node`],
+    ['', 'v1', 'Pod', `${CORE}.Pod`],
+    ['', 'v1', 'PodList', `${CORE}.PodList`],
+    ['', 'v1', 'Service', `${CORE}.Service`],
+    ['', 'v1', 'Endpoints', `${CORE}.Endpoints`],
+    ['', 'v1', 'ConfigMap', `${CORE}.ConfigMap`],
+    ['', 'v1', 'Secret', `${CORE}.Secret`],
+    ['', 'v1', 'Event', `${CORE}.Event`],
+    ['', 'v1', 'ServiceAccount', `${CORE}.ServiceAccount`],
+    ['', 'v1', 'PersistentVolume', `${CORE}.PersistentVolume`],
+    ['', 'v1', 'PersistentVolumeClaim', `${CORE}.PersistentVolumeClaim`],
+    ['', 'v1', 'Binding', `${CORE}.Binding`],
+    ['apps', 'v1', 'Deployment', 'io.k8s.api.apps.v1.Deployment'],
+    ['apps', 'v1', 'ReplicaSet', 'io.k8s.api.apps.v1.ReplicaSet'],
+    ['apps', 'v1', 'StatefulSet', 'io.k8s.api.apps.v1.StatefulSet'],
+    ['apps', 'v1', 'DaemonSetList', 'io.k8s.api.apps.v1.DaemonSetList'],
+    ['batch', 'v1', 'Job', 'io.k8s.api.batch.v1.Job'],
+    ['batch', 'v1', 'CronJob', 'io.k8s.api.batch.v1.CronJob'],
+    ['coordination.k8s.io', 'v1', 'Lease', 'io.k8s.api.coordination.v1.Lease'],
+    ['discovery.k8s.io', 'v1', 'EndpointSlice', 'io.k8s.api.discovery.v1.EndpointSlice'],
+    ['autoscaling', 'v1', 'Scale', 'io.k8s.api.autoscaling.v1.Scale'],
+    ['authorization.k8s.io', 'v1', 'SelfSubjectAccessReview', 'io.k8s.api.authorization.v1.SelfSubjectAccessReview'],
+    ['authorization.k8s.io', 'v1', 'SubjectAccessReview', 'io.k8s.api.authorization.v1.SubjectAccessReview'],
+    ['authorization.k8s.io', 'v1', 'SelfSubjectRulesReview', 'io.k8s.api.authorization.v1.SelfSubjectRulesReview'],
+    ['authentication.k8s.io', 'v1', 'TokenReview', 'io.k8s.api.authentication.v1.TokenReview'],
+    ['events.k8s.io', 'v1', 'Event', 'io.k8s.api.events.v1.Event'],
+    ['scheduling.k8s.io', 'v1', 'PriorityClass', 'io.k8s.api.scheduling.v1.PriorityClass'],
+    ['', 'v1', 'Status', `${META}.Status`],
+    ['', 'v1', 'DeleteOptions', `${META}.DeleteOptions`],
+    ['apps', 'v1', 'DeleteOptions', `${META}.DeleteOptions`],
+    ['apps', 'v1', 'WatchEvent', `${META}.WatchEvent`],
+    ['', 'v1', 'APIResourceList', `${META}.APIResourceList`],
+    ['meta.k8s.io', 'v1', 'Table', `${META}.Table`],
+    ['meta.k8s.io', 'v1', 'PartialObjectMetadata', `${META}.PartialObjectMetadata`],
+    ['meta.k8s.io', 'v1', 'PartialObjectMetadataList', `${META}.PartialObjectMetadataList`],
+  ];
+  const registry = builtinSchemaRegistry();
+
+  it.each(kinds)('%s/%s %s is %s', (group, version, kind, name) => {
+    expect(registry.nameFor(group, version, kind)).toBe(name);
+  });
+
+  it('every $ref resolves', () => {
+    const dangling = Object.entries(defs).flatMap(([name, s]) => references(s).filter((r) => !defs[r]).map((r) => `${name} -> ${r}`));
+    expect(dangling).toEqual([]);
+  });
+});
+
+describe('generated data', () => {
+  it('is what scripts/gen-api-schemas.mjs produces from this machine', () => {
+    const root = path.resolve(__dirname, '../../../..');
+    // Throws (non-zero exit) when a committed file differs from a fresh generation.
+    const out = execFileSync(process.execPath, [path.join(root, 'scripts/gen-api-schemas.mjs'), '--check'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(out).not.toContain('STALE');
+    expect(out).toContain('spot checks');
+  });
+});
