@@ -22,7 +22,7 @@ import { ElfFile } from './gen-api/elf.mjs';
 import { GoTypes } from './gen-api/go-types.mjs';
 import { kubernetesFileDescriptors, rawFileDescriptor } from './gen-api/descriptors.mjs';
 import { scanStructTags, matchTagsToDescriptors } from './gen-api/struct-tags.mjs';
-import { readKubernetesTypes, definitionPrefix } from './gen-api/kubernetes-types.mjs';
+import { readKubernetesTypes } from './gen-api/kubernetes-types.mjs';
 import { buildDefinitions } from './gen-api/schemas.mjs';
 import { protobufJson, goSideTable, openApiV2Json, withDependencies } from './gen-api/protobuf.mjs';
 import { readmes } from './gen-api/readmes.mjs';
@@ -185,5 +185,4 @@ function short(name) {
   return name.replace(/^io\.k8s\.(api|apimachinery\.pkg\.apis)\./, '');
 }
 
-void definitionPrefix;
 main();

@@ -14,6 +14,9 @@ export function builtinDefinitions(): Readonly<SchemaDefinitions> {
   return cached;
 }
 
+/** Alias of builtinDefinitions, the name the kernel wiring uses. */
+export const builtinSchemas = builtinDefinitions;
+
 /** A registry holding the built-in definitions, to which plugins add their own. */
 export function builtinSchemaRegistry(): SchemaRegistry {
   return new SchemaRegistry(builtinDefinitions());

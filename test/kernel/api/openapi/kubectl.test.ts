@@ -60,7 +60,7 @@ const WIDGET_LIVE = {
 
 const writes = (server: FakeApiServer): RecordedRequest[] => server.requests.filter((r) => r.method !== 'GET');
 
-describe.each(['1.27', '1.33'])('kubectl %s', (version) => {
+describe.each(['1.27', '1.28', '1.29', '1.30', '1.31', '1.32', '1.33'])('kubectl %s', (version) => {
   it('explains pod.spec.containers from the v3 document', async () => {
     await withServer(openApiRoutes(docs, RESOURCES), async (server) => {
       const out = await server.kubectl(version, ['explain', 'pod.spec.containers']);

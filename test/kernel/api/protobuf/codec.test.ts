@@ -101,6 +101,18 @@ const roundTrips: Array<[string, KubeObject]> = [
     'Service with IntOrString targetPort',
     { kind: 'Service', apiVersion: 'v1', metadata: { name: 'svc', creationTimestamp: null as unknown as string }, spec: { ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 'http' }, { name: 'm', port: 9000, targetPort: 9001 }], selector: { app: 'web' }, type: 'ClusterIP' }, status: { loadBalancer: {} } },
   ],
+  [
+    'a list',
+    {
+      kind: 'ConfigMapList',
+      apiVersion: 'v1',
+      metadata: { resourceVersion: '77', continue: 'abc', remainingItemCount: 0 },
+      items: [
+        { metadata: { name: 'a', namespace: 'default', creationTimestamp: '2024-01-02T03:04:05Z' }, data: { k: 'v' } },
+        { metadata: { name: 'b', namespace: 'default', creationTimestamp: '2024-01-02T03:04:06Z' } },
+      ],
+    } as unknown as KubeObject,
+  ],
 ];
 
 describe('Kubernetes protobuf round trip', () => {
