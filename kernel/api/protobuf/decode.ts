@@ -58,7 +58,10 @@ export class MessageDecoder {
       const present = has(field.name);
       if (!isGoValue(field)) {
         // A Go pointer: exists exactly when it was on the wire.
-        if (present) out[json.name] = this.value(field, raw);
+        if (!present) continue;
+        const value = this.value(field, raw);
+        if (json.inline && value && typeof value === 'object' && !Array.isArray(value)) Object.assign(out, value);
+        else out[json.name] = value;
         continue;
       }
       // A Go value: the zero value when absent.
