@@ -79,6 +79,7 @@ export const definitions: SchemaDefinitions = {
     properties: {
       replicas: int,
       minReadySeconds: int,
+      progressDeadlineSeconds: int,
       paused: { type: 'boolean' },
       selector: ref(SELECTOR),
       template: struct('io.k8s.api.core.v1.PodTemplateSpec'),
@@ -223,7 +224,7 @@ export const configMapSchema: PatchSchema = { schemas: registry, schema: registr
 export const widgetSchema: PatchSchema = { schemas: registry, schema: registry.forKind('example.skiff.dev', 'v1', 'Widget') };
 
 /** A Deployment with the given pod template containers (and anything else merged in). */
-export function deployment(containers: object[], extra: { spec?: object; metadata?: object } = {}): Record<string, unknown> {
+export function deployment(containers: object[], extra: { spec?: object; metadata?: object } = {}): Record<string, any> {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
