@@ -93,13 +93,14 @@ describe('applyPatch', () => {
       expect(entry(result, 'deployer')?.time).toBe('2024-05-01T11:00:00Z');
     });
 
-    it('keeps fields that other writers added', () => {
+    it('keeps fields the server defaulted and changes nothing', () => {
       const live = apply(undefined, web(), 'deployer') as Obj;
-      live.spec.paused = true;
+      live.spec.progressDeadlineSeconds = 600;
+      live.spec.strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } };
       live.spec.template.spec.restartPolicy = 'Always';
-      const result = apply(live as KubeObject, web(), 'deployer');
-      expect(spec(result).paused).toBe(true);
-      expect(podSpec(result).restartPolicy).toBe('Always');
+      live.spec.template.spec.containers[0].ports[0].protocol = 'TCP';
+      const result = apply(live as KubeObject, web(), 'deployer', { now: T1 });
+      expect(result).toEqual(live);
     });
   });
 
