@@ -9,7 +9,9 @@
  * 3. ownership is recomputed: the manager owns exactly what it applied;
  *    fields it changes that another manager owns are conflicts (409) unless
  *    `force`, in which case it takes them over; fields that disappeared are
- *    taken from everyone.
+ *    taken from everyone. Manager `kubectl` moving an object from
+ *    client-side apply may take over, without conflict, fields its
+ *    last-applied annotation still describes.
  *
  * The result is the object to store before defaulting and validation; a
  * re-apply that changes nothing returns an object deep-equal to the live one
@@ -37,7 +39,7 @@ import {
 } from './managed-fields';
 import { patchBadRequest } from './patch-errors';
 import { PatchSchema, SchemaCursor } from './schema-cursor';
-import { ensureNamedFieldsAreMembers, mergeTyped, removeFields, toFieldSet, validateApplied } from './typed-value';
+import { compareTyped, ensureNamedFieldsAreMembers, mergeTyped, removeFields, toFieldSet, validateApplied, withStructDefaults } from './typed-value';
 
 export interface ApplyRequest extends PatchSchema {
   /** The stored object; undefined when apply creates it. */
@@ -88,13 +90,16 @@ export function applyPatch(request: ApplyRequest): KubeObject {
 
   const diff = compareForOwnership(cursor, live, pruned, reset);
   const changed = diff.modified.union(diff.added);
-  const conflicts: Array<{ key: string; identity: ManagerIdentity; set: FieldSet }> = [];
+  const conflicts: Conflicting[] = [];
   for (const [k, mf] of managed) {
     if (k === key) continue;
     const overlap = mf.set.intersection(changed);
     if (!overlap.isEmpty()) conflicts.push({ key: k, identity: mf.identity, set: overlap });
   }
-  if (conflicts.length > 0 && !request.force) throw conflictError(conflicts);
+  if (conflicts.length > 0 && !request.force) {
+    const remaining = request.manager === 'kubectl' ? conflictsNotUpgradable(cursor, live, conflicts) : conflicts;
+    if (remaining.length > 0) throw conflictError(remaining);
+  }
   const taken = new Map(conflicts.map((c) => [c.key, c.set]));
   for (const [k, mf] of managed) {
     if (k === key) continue;
@@ -175,7 +180,37 @@ function prune(cursor: SchemaCursor, merged: JsonObject, managed: ManagedFieldSe
   return removeFields(cursor, merged, removable, 'drop') as JsonObject;
 }
 
-function conflictError(conflicts: Array<{ key: string; identity: ManagerIdentity; set: FieldSet }>): ApiError {
+/**
+ * kube-apiserver's lastAppliedManager: when kubectl moves an object from
+ * client-side to server-side apply, fields its last-applied annotation
+ * still describes exactly (same value live) are taken over without a
+ * conflict. Returns the conflicts that remain.
+ */
+function conflictsNotUpgradable(cursor: SchemaCursor, live: KubeObject | undefined, conflicts: Conflicting[]): Conflicting[] {
+  const annotation = live?.metadata?.annotations?.[LAST_APPLIED_ANNOTATION];
+  if (!annotation) return conflicts;
+  let lastApplied: unknown;
+  try {
+    lastApplied = JSON.parse(annotation);
+  } catch {
+    // An unreadable annotation allows nothing, as in Kubernetes.
+    return conflicts;
+  }
+  if (!isObject(lastApplied)) return conflicts;
+  const diff = compareTyped(cursor, withStructDefaults(cursor, lastApplied), withStructDefaults(cursor, live));
+  const allowed = toFieldSet(cursor, lastApplied).difference(diff.modified).difference(diff.added).difference(diff.removed);
+  return conflicts
+    .map((c) => ({ ...c, set: FieldSet.of(...c.set.paths().filter((p) => !allowed.has(p))) }))
+    .filter((c) => !c.set.isEmpty());
+}
+
+interface Conflicting {
+  readonly key: string;
+  readonly identity: ManagerIdentity;
+  readonly set: FieldSet;
+}
+
+function conflictError(conflicts: Conflicting[]): ApiError {
   const byManager = [...conflicts].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const all: ApplyConflict[] = byManager.flatMap((c) => c.set.paths().map((path) => ({ manager: c.identity, path })));
   let message: string;

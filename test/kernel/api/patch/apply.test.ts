@@ -205,6 +205,39 @@ describe('applyPatch', () => {
       expect(err.toStatus().details?.causes?.map((c) => c.field)).toEqual(['.spec.replicas', '.spec.template.spec.containers[name="web"].image', '.spec.minReadySeconds']);
     });
 
+    describe('kubectl moving from client-side to server-side apply', () => {
+      const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+      // What `kubectl apply` (client-side) leaves behind: the annotation and an Update entry.
+      const clientSideApplied = (config: Obj) => {
+        const annotated = structuredClone(config);
+        annotated.metadata.annotations = { [LAST_APPLIED]: JSON.stringify(config) + '\n' };
+        return updateManagedFields({ old: undefined, new: annotated as KubeObject, manager: 'kubectl-client-side-apply', now: T0, ...deploymentSchema });
+      };
+
+      it('takes over the fields the last-applied configuration still describes', () => {
+        const live = clientSideApplied(web());
+        const result = apply(live, web({ image: 'nginx:2' }), 'kubectl');
+        expect(podSpec(result).containers[0].image).toBe('nginx:2');
+        expect(owns(result, 'kubectl', [...container('web'), pe.field('image')])).toBe(true);
+        expect(owns(result, 'kubectl-client-side-apply', [...container('web'), pe.field('image')], 'Update')).toBe(false);
+        expect(JSON.parse(result.metadata!.annotations![LAST_APPLIED])).toEqual(web({ image: 'nginx:2' }));
+      });
+
+      it('still conflicts on fields others changed since, listing only those', () => {
+        const created = clientSideApplied(web()) as Obj;
+        const scaled = structuredClone(created);
+        scaled.spec.replicas = 5;
+        const live = updateManagedFields({ old: created as KubeObject, new: scaled, manager: 'kubectl-scale', now: T1, ...deploymentSchema });
+        const err = applyError(() => apply(live, { ...web({ image: 'nginx:2' }), spec: { ...web({ image: 'nginx:2' }).spec, replicas: 3 } }, 'kubectl'));
+        expect(err.message).toBe('Apply failed with 1 conflict: conflict with "kubectl-scale" using apps/v1: .spec.replicas');
+      });
+
+      it('is for manager kubectl only', () => {
+        const err = applyError(() => apply(clientSideApplied(web()), web({ image: 'nginx:2' }), 'helm'));
+        expect(err.message).toBe('Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using apps/v1: .spec.template.spec.containers[name="web"].image');
+      });
+    });
+
     it('takes ownership with force', () => {
       const live = apply(undefined, web(), 'a');
       const result = apply(live, { ...web(), spec: { ...web().spec, replicas: 3 } }, 'b', { force: true });
