@@ -172,7 +172,9 @@ function prune(cursor: SchemaCursor, merged: JsonObject, managed: ManagedFieldSe
   const named = (set: FieldSet) => ensureNamedFieldsAreMembers(cursor, set);
   const last = named(lastSet);
   const withoutLast = removeFields(cursor, merged, last, 'null');
-  let owned = new FieldSet();
+  // Identity and system metadata are never anyone's to prune, even when a
+  // configuration leaves out metadata altogether.
+  let owned = UNTRACKED_FIELDS;
   for (const mf of managed.values()) owned = owned.union(mf.set);
   const mergedSet = named(toFieldSet(cursor, merged));
   const keptOwned = removeFields(cursor, merged, mergedSet.difference(named(toFieldSet(cursor, withoutLast)).union(named(owned))), 'null');

@@ -115,6 +115,16 @@ describe('applyPatch', () => {
       check(result);
     });
 
+    it('keeps identity and system metadata when a configuration leaves metadata out', () => {
+      const live = apply(undefined, deployment([], { metadata: { labels: { a: '1' } } }), 'deployer') as Obj;
+      live.metadata.uid = 'u-1';
+      live.metadata.resourceVersion = '7';
+      const withoutMetadata = deployment([]);
+      delete withoutMetadata.metadata;
+      const result = apply(live as KubeObject, withoutMetadata, 'deployer');
+      expect(result.metadata).toEqual({ name: 'web', namespace: 'default', uid: 'u-1', resourceVersion: '7', managedFields: expect.any(Array) });
+    });
+
     it('removes a container and keeps the other unchanged', () => {
       const two = deployment([{ name: 'a', image: 'a:1' }, { name: 'b', image: 'b:1' }]);
       const live = apply(undefined, two, 'deployer');
