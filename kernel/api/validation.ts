@@ -273,8 +273,9 @@ export function goStringSlice(values: readonly string[] | null | undefined, type
   return `${type}{${values.map(goString).join(', ')}}`;
 }
 
+/** A *LabelSelector as a field error prints it: nil pointers read `"null"`, others Go's `%#v` of the struct. */
 export function goLabelSelector(selector: LabelSelector | null | undefined): string {
-  if (!selector) return '(*v1.LabelSelector)(nil)';
+  if (!selector) return '"null"';
   const exprs = selector.matchExpressions;
   const renderedExprs =
     exprs === undefined || exprs === null
@@ -283,6 +284,12 @@ export function goLabelSelector(selector: LabelSelector | null | undefined): str
           .map((e) => `v1.LabelSelectorRequirement{Key:${goString(e.key)}, Operator:${goString(e.operator)}, Values:${goStringSlice(e.values)}}`)
           .join(', ')}}`;
   return `v1.LabelSelector{MatchLabels:${goStringMap(selector.matchLabels)}, MatchExpressions:${renderedExprs}}`;
+}
+
+/** An IntOrString as Go's `%#v` prints it (`intstr.IntOrString{Type:1, IntVal:0, StrVal:"25%"}`). */
+export function goIntOrString(v: unknown): string {
+  if (typeof v === 'number') return `intstr.IntOrString{Type:0, IntVal:${v}, StrVal:""}`;
+  return `intstr.IntOrString{Type:1, IntVal:0, StrVal:${goString(String(v ?? ''))}}`;
 }
 
 export function invalidGo(field: PathLike, value: unknown, rendered: string, detail: string): FieldError {
@@ -313,6 +320,26 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   const bo = b as Record<string, unknown>;
   const keys = new Set([...Object.keys(ao), ...Object.keys(bo)]);
   for (const k of keys) if (!jsonEqual(ao[k], bo[k])) return false;
+  return true;
+}
+
+/**
+ * Kubernetes' semantic equality for update checks: like `jsonEqual`, and an
+ * empty list equals a missing one (Go's nil and empty slices compare equal).
+ */
+export function semanticEqual(a: unknown, b: unknown): boolean {
+  const emptyList = (v: unknown) => v === undefined || v === null || (Array.isArray(v) && v.length === 0);
+  if (emptyList(a) && emptyList(b)) return true;
+  if (a === b) return true;
+  if (a === undefined || a === null || b === undefined || b === null) return false;
+  if (typeof a !== 'object' || typeof b !== 'object' || Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((v, i) => semanticEqual(v, bb[i]));
+  }
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  for (const k of new Set([...Object.keys(ao), ...Object.keys(bo)])) if (!semanticEqual(ao[k], bo[k])) return false;
   return true;
 }
 
@@ -907,3 +934,4 @@ export function canonicalQuantity<T>(input: T, options: { roundToMilli?: boolean
   if (options.roundToMilli) q = roundUpQuantity(q, -3);
   return formatQuantity(q);
 }
+
