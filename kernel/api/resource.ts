@@ -26,6 +26,12 @@ export interface TablePrinter {
   columns: TableColumn[];
   /** The cells for one object, matching `columns` (without NAME). */
   cells(object: StoredObject, now: Date): unknown[];
+  /**
+   * True when `columns` and `cells` already hold the NAME column where the
+   * type wants it — Kubernetes' Event table starts with LAST SEEN and shows
+   * NAME last, at priority 1 — so the server must not put one first.
+   */
+  ownsNameColumn?: boolean;
 }
 
 /** What a strategy can read and use while it handles one request. */
