@@ -292,7 +292,7 @@ export class EmbeddedStore implements Store {
   }
 
   private kick(): void {
-    this.committing ??= this.commitLoop().finally(() => (this.committing = undefined));
+    this.committing ??= this.commitLoop();
   }
 
   /**
@@ -303,6 +303,9 @@ export class EmbeddedStore implements Store {
     // Let the writes issued in this turn of the event loop join the first batch.
     await new Promise<void>((resolve) => setImmediate(resolve));
     let batch: PendingWrite[] = [];
+    // `committing` is cleared in the same synchronous step as the last
+    // "nothing pending" check, so a write queued after it always starts a
+    // new loop, and one queued before it is always picked up by this one.
     try {
       for (;;) {
         if (this.pending.length > 0) {
@@ -335,6 +338,8 @@ export class EmbeddedStore implements Store {
       // taking writes rather than build on it, and fail the waiting writers
       // instead of leaving them hanging.
       this.fail('internal error while committing', err, batch);
+    } finally {
+      this.committing = undefined;
     }
   }
 
