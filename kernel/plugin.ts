@@ -106,7 +106,7 @@ export async function resolvePlugin(entry: PluginEntry, config: ClusterConfig): 
   }
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
+    mod = await loadModule(resolved);
   } catch (err) {
     throw new PluginError(entry.name, `cannot load ${resolved}: ${(err as Error).message}`, { cause: err });
   }
@@ -117,7 +117,24 @@ export async function resolvePlugin(entry: PluginEntry, config: ClusterConfig): 
   return { plugin, origin: path.dirname(resolved) };
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+/**
+ * Load a plugin module with Node's own loader: `require` handles CommonJS and
+ * (Node 20.19+) ES modules; modules with top-level await need `import()`,
+ * which is kept out of reach of transpilers that would turn it into require.
+ */
+const nativeImport = new Function('url', 'return import(url)') as (url: string) => Promise<Record<string, unknown>>;
+
+async function loadModule(file: string): Promise<Record<string, unknown>> {
+  try {
+    return createRequire(file)(file) as Record<string, unknown>;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ERR_REQUIRE_ASYNC_MODULE' || code === 'ERR_REQUIRE_ESM') return nativeImport(pathToFileURL(file).href);
+    throw err;
+  }
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
 
 /**
  * Resolve every plugin and validate every plugin's options before any is

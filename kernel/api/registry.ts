@@ -14,6 +14,9 @@ export interface ServedResource extends ResourceDefinition {
   readonly keyPrefix: string;
 }
 
+/** Groups whose kinds all track metadata.generation in Kubernetes (their controllers report observedGeneration). */
+const TRACKS_GENERATION = new Set(['apps', 'batch', 'policy', 'autoscaling', 'networking.k8s.io', 'apiextensions.k8s.io']);
+
 export class ResourceRegistry {
   private readonly byPath = new Map<string, ServedResource>();
   private readonly byKind = new Map<string, ServedResource>();
@@ -28,6 +31,7 @@ export class ResourceRegistry {
       verbs: def.verbs ?? ALL_VERBS,
       listKind: def.listKind ?? `${def.kind}List`,
       keyPrefix: `/registry/${def.group || 'core'}/${def.plural}/`,
+      generation: def.generation ?? TRACKS_GENERATION.has(def.group),
     };
     this.byPath.set(pathKey, served);
     this.byKind.set(`${def.group}/${def.version}/${def.kind}`, served);

@@ -188,7 +188,8 @@ export function labelSelectorFromObject(selector: LabelSelector | null | undefin
   const reqs: LabelRequirement[] = [];
   for (const [k, v] of Object.entries(selector.matchLabels ?? {})) reqs.push(requirement(k, 'Equals', [v]));
   for (const e of selector.matchExpressions ?? []) {
-    const op = ({ In: 'In', NotIn: 'NotIn', Exists: 'Exists', DoesNotExist: 'DoesNotExist' } as const)[e.operator as 'In'];
+    const ops: Record<string, LabelRequirement['operator']> = { In: 'In', NotIn: 'NotIn', Exists: 'Exists', DoesNotExist: 'DoesNotExist' };
+    const op = ops[e.operator];
     if (!op) throw ApiError.badRequest(`${JSON.stringify(e.operator)} is not a valid label selector operator`);
     reqs.push(requirement(e.key, op, op === 'Exists' || op === 'DoesNotExist' ? [] : [...(e.values ?? [])]));
   }

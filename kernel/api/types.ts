@@ -3,9 +3,14 @@
  * objects with TypeMeta and ObjectMeta. Typed views of the built-in kinds come
  * from `kubernetes-types` (generated from Kubernetes' own OpenAPI).
  */
-import type { ObjectMeta, ListMeta, OwnerReference, ManagedFieldsEntry } from 'kubernetes-types/meta/v1';
+import type { ObjectMeta as ReadonlyObjectMeta, ListMeta as ReadonlyListMeta, OwnerReference, ManagedFieldsEntry } from 'kubernetes-types/meta/v1';
 
-export type { ObjectMeta, ListMeta, OwnerReference, ManagedFieldsEntry };
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** ObjectMeta as the server handles it (kubernetes-types marks every field readonly). */
+export type ObjectMeta = Mutable<ReadonlyObjectMeta>;
+export type ListMeta = Mutable<ReadonlyListMeta>;
+export type { OwnerReference, ManagedFieldsEntry };
 
 /** Any Kubernetes object: TypeMeta, ObjectMeta and whatever else its kind has. */
 export interface KubeObject {
