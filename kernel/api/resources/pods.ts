@@ -53,9 +53,9 @@ function validateOnlyAddedTolerations(next: Obj[], old: Obj[], path: FieldPath):
 function validateContainerUpdates(next: Obj[], old: Obj[], path: FieldPath): { errors: FieldError[]; stop: boolean } {
   if (next.length !== old.length) return { errors: [FieldError.forbidden(path.toString(), 'pod updates may not add or remove containers')], stop: true };
   const errors: FieldError[] = [];
+  // An empty image is reported by `validate`, which the server runs on updates too.
   next.forEach((c, i) => {
     const image = typeof c.image === 'string' ? c.image : '';
-    if (!image) errors.push(FieldError.required(path.index(i).child('image').toString()));
     if (image.trim().length !== image.length) errors.push(FieldError.invalid(path.index(i).child('image').toString(), image, 'must not have leading or trailing whitespace'));
   });
   return { errors, stop: false };
