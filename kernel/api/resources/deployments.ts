@@ -114,7 +114,7 @@ export const deployments: ResourceDefinition = {
   namespaced: true,
   shortNames: ['deploy'],
   categories: ['all'],
-  subresources: [statusSubresource('Deployment'), SCALE_SUBRESOURCE],
+  subresources: [SCALE_SUBRESOURCE, statusSubresource('Deployment')],
   hasStatus: true,
   strategy: deploymentStrategy,
 };

@@ -70,7 +70,7 @@ export const replicaSets: ResourceDefinition = {
   namespaced: true,
   shortNames: ['rs'],
   categories: ['all'],
-  subresources: [statusSubresource('ReplicaSet'), SCALE_SUBRESOURCE],
+  subresources: [SCALE_SUBRESOURCE, statusSubresource('ReplicaSet')],
   hasStatus: true,
   strategy: replicaSetStrategy,
 };

@@ -142,7 +142,7 @@ export const statefulSets: ResourceDefinition = {
   namespaced: true,
   shortNames: ['sts'],
   categories: ['all'],
-  subresources: [statusSubresource('StatefulSet'), SCALE_SUBRESOURCE],
+  subresources: [SCALE_SUBRESOURCE, statusSubresource('StatefulSet')],
   hasStatus: true,
   strategy: statefulSetStrategy,
 };
