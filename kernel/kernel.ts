@@ -29,6 +29,8 @@ import { SchemaRegistry } from './api/openapi/schemas';
 import type { SchemaDefinitions } from './api/openapi/types';
 import type { ResourceDefinition, Allocators } from './api/resource';
 import { RestStorage } from './api/rest';
+import { RequestAuth } from './api/auth';
+import { reviewResources } from './api/reviews';
 import { WatchManager } from './api/watch';
 import { ResourceHandlers } from './api/handlers';
 import { ApiServer } from './api/server';
@@ -158,7 +160,7 @@ export class Kernel {
 
     // 2. Resource types: built-in, then the plugins'.
     this.schemas.add(builtinSchemas());
-    for (const def of builtinResources()) this.resources.add(def);
+    for (const def of [...builtinResources(), ...reviewResources()]) this.resources.add(def);
     const registrar: ResourceRegistrar = {
       add: (def: ResourceDefinition) => this.resources.add(def),
       addSchemas: (defs: SchemaDefinitions) => this.schemas.add(defs),
@@ -190,7 +192,9 @@ export class Kernel {
       now,
     });
     const watches = new WatchManager(this.store, rest, { bookmarkIntervalMs: this.options.bookmarkIntervalMs });
-    this.handlers = new ResourceHandlers(rest, watches, this.resources, this.schemas, now);
+    this.adminToken = loadOrCreateToken(path.join(dataDir, 'admin-token'));
+    const auth = new RequestAuth(this.hooks, this.adminToken);
+    this.handlers = new ResourceHandlers(rest, watches, this.resources, this.schemas, now, auth);
     await this.restoreAllocations(allocators);
     await this.ensureDefaultObjects();
 
@@ -198,7 +202,6 @@ export class Kernel {
     const listen = this.options.listen ?? this.config.api.listen;
     const [host, port] = splitHostPort(listen);
     if (this.config.api.tls) this.pki = await ensureClusterPki(dataDir, [host], allocators.serviceIPs.range ? firstServiceIP(this.config.api.serviceClusterIPRange) : undefined);
-    this.adminToken = loadOrCreateToken(path.join(dataDir, 'admin-token'));
     this.server = new ApiServer({
       hooks: this.hooks,
       resources: this.resources,
@@ -207,7 +210,7 @@ export class Kernel {
       openapi: createOpenApiService(this.resources, this.schemas),
       logger: this.logger.child('apiserver'),
       maxRequestBytes: this.config.api.maxRequestBytes,
-      adminToken: this.adminToken,
+      auth,
       now,
       isReady: () => this.ready,
     });

@@ -16,6 +16,7 @@ import { formatLabelSelector } from './selectors';
 import { applyPatchDocument } from './patching';
 import type { SchemaRegistry } from './openapi/schemas';
 import { rfc3339 } from './codec';
+import type { RequestAuth } from './auth';
 
 export interface ResourceCall {
   readonly verb: string;
@@ -46,6 +47,7 @@ export class ResourceHandlers {
     private readonly resources: ResourceRegistry,
     private readonly schemas: SchemaRegistry,
     private readonly now: () => Date,
+    private readonly auth: RequestAuth,
   ) {}
 
   /** Check that the verb is served for this resource / subresource (405 otherwise). */
@@ -66,6 +68,11 @@ export class ResourceHandlers {
       throw ApiError.notFound({ group: resource.group, resource: resource.plural }, name ?? '');
     }
     this.checkVerb(call);
+    if (resource.review) {
+      const object = this.rest.decodeBody(resource, call.body, ctx, 'create');
+      const answer = await resource.review.create(object, { user: ctx.user, namespace, auth: this.auth });
+      return { code: 201, body: answer };
+    }
     if (subresource === 'scale') return this.scale(call);
     if (subresource === 'binding') return this.bind(call);
     if (subresource === 'eviction') return this.evict(call);

@@ -141,4 +141,16 @@ export interface ResourceDefinition {
   /** The definition name of its schema (`io.k8s.api.core.v1.Pod`); defaults from the registry's GVK index. */
   readonly schemaName?: string;
   readonly strategy?: ResourceStrategy;
+  /**
+   * A resource without storage whose `create` computes an answer (the review
+   * APIs: SelfSubjectAccessReview, TokenReview, ...). Such resources serve only
+   * `create`.
+   */
+  readonly review?: ReviewHandler;
+}
+
+/** See ResourceDefinition.review. */
+export interface ReviewHandler {
+  /** Answer a review: `object` is the request body checked against the kind's schema; return it with its status. */
+  create(object: KubeObject, ctx: import('./reviews').ReviewContext): Promise<KubeObject>;
 }

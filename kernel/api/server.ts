@@ -14,7 +14,8 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { KernelHooks } from '../hooks';
 import type { Logger } from '../log';
 import type { UserInfo } from '../auth/types';
-import { ANONYMOUS_USER, AUTHENTICATED_GROUP, SYSTEM_MASTERS_GROUP, UNAUTHENTICATED_GROUP } from '../auth/types';
+import { ANONYMOUS_USER, UNAUTHENTICATED_GROUP } from '../auth/types';
+import { ADMIN_USER, RequestAuth } from './auth';
 import type { PatchType } from '../client/types';
 import { ApiError, FieldError, isApiError } from './errors';
 import { Writable } from 'node:stream';
@@ -42,8 +43,7 @@ export interface ApiServerDeps {
   readonly openapi: OpenApiService;
   readonly logger: Logger;
   readonly maxRequestBytes: number;
-  /** Bearer token of the cluster admin (kubeconfig), authenticated as system:admin in system:masters. */
-  readonly adminToken?: string;
+  readonly auth: RequestAuth;
   readonly now: () => Date;
   /** Readiness: false until boot has finished. */
   readonly isReady: () => boolean;
@@ -63,7 +63,6 @@ const PATCH_TYPES: Record<string, PatchType> = {
   'application/apply-patch+yaml': 'apply',
 };
 
-const ADMIN_USER: UserInfo = { name: 'system:admin', groups: [SYSTEM_MASTERS_GROUP, AUTHENTICATED_GROUP] };
 const ANONYMOUS: UserInfo = { name: ANONYMOUS_USER, groups: [UNAUTHENTICATED_GROUP] };
 
 /** A response on its way out. */
@@ -161,22 +160,15 @@ export class ApiServer {
   }
 
   private async authenticate(req: http.IncomingMessage): Promise<UserInfo> {
-    const auth = req.headers.authorization;
-    if (this.deps.adminToken && auth === `Bearer ${this.deps.adminToken}`) return ADMIN_USER;
-    let user: UserInfo | undefined;
-    if (this.deps.hooks.api.authenticate.taps.length > 0) {
-      user = await this.deps.hooks.api.authenticate.promise({ headers: req.headers, remoteAddress: req.socket.remoteAddress });
-    }
-    if (user) return { ...user, groups: user.groups.includes(AUTHENTICATED_GROUP) ? user.groups : [...user.groups, AUTHENTICATED_GROUP] };
+    const user = await this.deps.auth.authenticate({ headers: req.headers, remoteAddress: req.socket.remoteAddress });
+    if (user) return user;
     // Credentials that nobody recognised are rejected; no credentials at all is anonymous.
-    if (auth) throw ApiError.unauthorized();
+    if (req.headers.authorization) throw ApiError.unauthorized();
     return ANONYMOUS;
   }
 
   private async authorize(user: UserInfo, info: RequestInfo): Promise<void> {
-    const hook = this.deps.hooks.api.authorize;
-    if (hook.taps.length === 0 || user.groups.includes(SYSTEM_MASTERS_GROUP)) return;
-    const decision = await hook.promise({
+    const decision = await this.deps.auth.authorize({
       user,
       verb: info.verb,
       resourceRequest: info.isResourceRequest,
@@ -188,8 +180,8 @@ export class ApiServer {
       name: info.name,
       path: info.path,
     });
-    if (decision?.allowed) return;
-    const reason = decision && !decision.allowed && decision.reason ? `: ${decision.reason}` : '';
+    if (decision.allowed) return;
+    const reason = decision.reason ? `: ${decision.reason}` : '';
     if (!info.isResourceRequest) {
       throw new ApiError(403, 'Forbidden', `forbidden: User "${user.name}" cannot ${info.verb} path "${info.path}"${reason}`, {});
     }

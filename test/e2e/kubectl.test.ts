@@ -111,6 +111,20 @@ describe.each(versions.map((v) => [v.version, v] as const))('kubectl %s', (versi
     expect(json.metadata.uid).toBe(yaml.metadata.uid);
   });
 
+  test('typed creates (protobuf bodies from kubectl 1.32 on): secret, deployment; auth can-i and whoami', async () => {
+    expect(await k.ok(['create', 'secret', 'generic', 'creds', '-n', ns, '--from-literal=password=hunter2'])).toBe('secret/creds created\n');
+    const secret = JSON.parse(await k.ok(['get', 'secret', 'creds', '-n', ns, '-o', 'json'])) as { type: string; data: Record<string, string> };
+    expect(secret.type).toBe('Opaque');
+    expect(Buffer.from(secret.data.password, 'base64').toString()).toBe('hunter2');
+    expect(await k.ok(['create', 'deployment', 'typed', '-n', ns, '--image=busybox:1.36', '--replicas=3', '--', 'sleep', '100'])).toBe('deployment.apps/typed created\n');
+    const d = JSON.parse(await k.ok(['get', 'deployment', 'typed', '-n', ns, '-o', 'json'])) as { spec: { replicas: number; template: { spec: { containers: Array<{ name: string; command: string[] }> } } } };
+    expect(d.spec.replicas).toBe(3);
+    expect(d.spec.template.spec.containers[0]).toMatchObject({ name: 'busybox', command: ['sleep', '100'] });
+    expect(await k.ok(['auth', 'can-i', 'create', 'pods', '-n', ns])).toBe('yes\n');
+    expect(await k.ok(['auth', 'can-i', '--list', '-n', ns])).toMatch(/\*\.\*\s+\[\]\s+\[\]\s+\[\*\]/);
+    expect(await k.ok(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'])).toBe('system:admin');
+  });
+
   test('get -w shows objects as they change', async () => {
     const child = spawn(binary.binary, ['--kubeconfig', cluster.kubeconfig, '--cache-dir', path.join(work, `cache-watch-${ns}`), 'get', 'configmaps', '-n', ns, '-w'], {
       env: { PATH: process.env.PATH ?? '', HOME: work },
