@@ -104,7 +104,15 @@ export class ApiError extends Error {
   }
 
   /** 422 with field causes: `ConfigMap "Foo" is invalid: metadata.name: Invalid value: ...`. */
-  static invalid(kind: string, group: string, name: string, errors: FieldError[]): ApiError {
+  static invalid(kind: string, group: string, name: string, allErrors: FieldError[]): ApiError {
+    // Kubernetes reports each distinct error once (validation and update validation may both find it).
+    const seen = new Set<string>();
+    const errors = allErrors.filter((e) => {
+      const key = `${e.type}\u0000${e.field}\u0000${e.body()}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
     const text = errors.map(String);
     const joined = text.length === 1 ? text[0] : `[${text.join(', ')}]`;
     return new ApiError(422, 'Invalid', `${kind}${group ? `.${group}` : ''} "${name}" is invalid: ${joined}`, {

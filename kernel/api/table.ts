@@ -27,7 +27,9 @@ const DEFAULT_COLUMNS: TableColumn[] = [
 ];
 
 export function tableColumns(resource: ServedResource): TableColumn[] {
-  return [NAME_COLUMN, ...(resource.strategy?.table?.columns ?? DEFAULT_COLUMNS)];
+  const table = resource.strategy?.table;
+  if (table?.ownsNameColumn) return [...table.columns];
+  return [NAME_COLUMN, ...(table?.columns ?? DEFAULT_COLUMNS)];
 }
 
 function partialObjectMetadata(object: StoredObject): object {
@@ -35,8 +37,9 @@ function partialObjectMetadata(object: StoredObject): object {
 }
 
 export function tableRow(resource: ServedResource, object: StoredObject, include: IncludeObject, now: Date): object {
-  const cells = resource.strategy?.table ? resource.strategy.table.cells(object, now) : [object.metadata.creationTimestamp];
-  const row: Record<string, unknown> = { cells: [object.metadata.name, ...cells] };
+  const table = resource.strategy?.table;
+  const cells = table ? table.cells(object, now) : [object.metadata.creationTimestamp];
+  const row: Record<string, unknown> = { cells: table?.ownsNameColumn ? cells : [object.metadata.name, ...cells] };
   if (include === 'Object') row.object = object;
   else if (include === 'Metadata') row.object = partialObjectMetadata(object);
   return row;
