@@ -1,7 +1,7 @@
 /**
  * Embedded store benchmark: prints one JSON line of comparable numbers.
  *
- *   node -r ./test/kernel/store/fixtures/register-ts.js bench/store.ts
+ *   node -r ./test/support/register-ts.js bench/store.ts
  *   (or after `npm run build`: node dist/bench/store.js)
  *
  * Options: --creates N (default 20000), --writers N (32), --keys N (10000,

@@ -329,7 +329,12 @@ export class Kernel {
   private async ensureKubernetesService(ip: string | undefined, port: number): Promise<void> {
     const svc = { group: '', version: 'v1', resource: 'services' };
     const ep = { group: '', version: 'v1', resource: 'endpoints' };
-    try {
+    // Look first: creating it again would fail on its already allocated ClusterIP before AlreadyExists.
+    const existing = await this.client.get(svc, CORE_SERVICE_NAME, { namespace: 'default' }).catch((err: unknown) => {
+      if (isApiError(err, 'NotFound')) return undefined;
+      throw err;
+    });
+    if (!existing) {
       await this.client.create(
         svc,
         {
@@ -345,8 +350,6 @@ export class Kernel {
         },
         { namespace: 'default' },
       );
-    } catch (err) {
-      if (!isApiError(err, 'AlreadyExists')) throw err;
     }
     if (!ip) return;
     const endpoints = {

@@ -5,7 +5,7 @@
  * else is there but whole values the child wrote.
  *
  * The child is plain JavaScript (fixtures/crash-writer.js) that loads the
- * TypeScript sources through fixtures/register-ts.js (@swc/core on require,
+ * TypeScript sources through ../../support/register-ts.js (@swc/core on require,
  * the compiler jest uses), so the test needs no separate build.
  */
 

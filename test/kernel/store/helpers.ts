@@ -1,7 +1,7 @@
 /**
  * Shared by the store tests: temporary data directories and child processes
  * running fixture scripts (plain .js that load the TypeScript sources through
- * fixtures/register-ts.js).
+ * ../../support/register-ts.js).
  */
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
