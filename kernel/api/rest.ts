@@ -6,7 +6,7 @@
  * lifecycle, defaults and validation through the type's strategy, admission,
  * and managedFields.
  */
-import type { Store } from '../store/types';
+import type { KeyValue, Store } from '../store/types';
 import { isStoreError } from '../store/types';
 import type { KernelHooks } from '../hooks';
 import type { UserInfo } from '../auth/types';
@@ -114,6 +114,8 @@ function canonical(v: unknown): unknown {
 }
 
 export class RestStorage {
+  private readonly namespacePhases = new Map<string, { revision: number; terminating: boolean }>();
+
   constructor(private readonly deps: RestStorageDeps) {}
 
   // ---------------------------------------------------------------- reads
@@ -264,7 +266,7 @@ export class RestStorage {
     const key = ResourceRegistry.key(resource, namespace, object.metadata.name);
     try {
       const kv = await this.deps.store.create(key, encodeForStore(object));
-      return decodeFromStore(kv);
+      return withRevision(object, kv.modRevision);
     } catch (err) {
       rollback?.();
       if (isStoreError(err, 'KeyExists')) throw ApiError.alreadyExists(qualified(resource), object.metadata.name);
@@ -416,7 +418,7 @@ export class RestStorage {
         return gone;
       }
       const kv = await this.deps.store.update(key, encodeForStore(toStore), modRevision);
-      return decodeFromStore(kv);
+      return withRevision(toStore, kv.modRevision);
     } catch (err) {
       rollback?.();
       if (isStoreError(err, 'RevisionMismatch')) throw retryableConflict(resource, old.metadata.name);
@@ -675,7 +677,8 @@ export class RestStorage {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw ApiError.badRequest(`the body of the request was in an unknown format - expected a JSON object (got ${Array.isArray(body) ? 'an array' : body === null ? 'null' : typeof body})`);
     }
-    const object = deepCopy(body) as KubeObject;
+    // Bodies are the caller's to give away: HTTP bodies are freshly parsed, the in-process client copies.
+    const object = body as KubeObject;
     const expected = resource.apiVersion;
     if (object.apiVersion === undefined && object.kind === undefined && verb !== 'apply') {
       object.apiVersion = expected;
@@ -737,15 +740,27 @@ export class RestStorage {
     const nsResource = this.deps.resources.get('', 'v1', 'namespaces');
     if (!nsResource) return;
     const kv = await this.deps.store.get(ResourceRegistry.key(nsResource, undefined, namespace));
-    if (!kv) throw ApiError.notFound({ group: '', resource: 'namespaces' }, namespace);
-    const ns = decodeFromStore(kv);
-    if (ns.metadata.deletionTimestamp || (ns as { status?: { phase?: string } }).status?.phase === 'Terminating') {
+    if (!kv) {
+      this.namespacePhases.delete(ResourceRegistry.key(nsResource, undefined, namespace));
+      throw ApiError.notFound({ group: '', resource: 'namespaces' }, namespace);
+    }
+    if (this.namespaceTerminating(kv)) {
       throw ApiError.forbidden(
         qualified(resource),
         '',
         `unable to create new content in namespace ${namespace} because it is being terminated`,
       );
     }
+  }
+
+  /** Whether a stored namespace is terminating; parsed once per namespace revision (every create asks). */
+  private namespaceTerminating(kv: KeyValue): boolean {
+    const cached = this.namespacePhases.get(kv.key);
+    if (cached && cached.revision === kv.modRevision) return cached.terminating;
+    const ns = decodeFromStore(kv);
+    const terminating = !!ns.metadata.deletionTimestamp || (ns as { status?: { phase?: string } }).status?.phase === 'Terminating';
+    this.namespacePhases.set(kv.key, { revision: kv.modRevision, terminating });
+    return terminating;
   }
 
   private async admit(op: AdmissionOperation, resource: ServedResource, namespace: string | undefined, object: KubeObject | undefined, old: StoredObject | undefined, ctx: RequestContext, subresource?: string): Promise<void> {
@@ -763,6 +778,12 @@ export class RestStorage {
     const denial = await hook.promise(request);
     if (denial) throw admissionError(resource, request, denial);
   }
+}
+
+/** The object just written, as a read would return it (no JSON round trip). */
+function withRevision(object: StoredObject, revision: number): StoredObject {
+  object.metadata.resourceVersion = String(revision);
+  return object;
 }
 
 function allowCreateOnUpdate(resource: ServedResource): boolean {
