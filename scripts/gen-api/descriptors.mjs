@@ -13,7 +13,7 @@ const require = createRequire(import.meta.url);
 const protobuf = require('protobufjs');
 const descriptor = require('protobufjs/ext/descriptor');
 
-const GZIP_MAGIC = Buffer.from([0x1f, 0x8b, 0x08]);
+export const GZIP_MAGIC = Buffer.from([0x1f, 0x8b, 0x08]);
 /** Older kubectl builds (1.27) registered descriptors under the vendor path. */
 const VENDOR_PREFIX = 'k8s.io/kubernetes/vendor/';
 
@@ -35,8 +35,11 @@ const GOGO_FIELD_OPTIONS = {
  * bytes there are not one. (zlib's gunzip would run on into the next member:
  * the descriptors sit back to back in the binary.) The trailer's length must
  * match what was inflated.
+ * @param {Buffer} buf
+ * @param {number} at offset of the gzip magic (1f 8b 08)
+ * @returns {Buffer | undefined}
  */
-function gzipMember(buf, at) {
+export function gzipMember(buf, at) {
   const flags = buf[at + 3];
   if (flags & 0xe0) return undefined;
   let p = at + 10;
