@@ -8,16 +8,21 @@
  *   kernel/api/protobuf/generated/openapiv2.json     gnostic's OpenAPI v2 protobuf schema
  *
  * Sources: the npm package kubernetes-types (structure, docs, required) and a
- * kubectl binary (protobuf descriptors, Go struct tags, Go type information).
+ * kubectl binary (protobuf descriptors, Go struct tags, Go type information,
+ * and the Kubernetes OpenAPI document kustomize embeds in it, for the
+ * server-side-apply markers), plus a checked overlay of the markers Kubernetes
+ * added after that document (scripts/gen-api/overlay.mjs).
  *
- *   node scripts/gen-api-schemas.mjs [--kubectl <path>] [--check]
+ *   node scripts/gen-api-schemas.mjs [--kubectl <path>] [--check] [--overlay <module>]
  *
  * --check regenerates in memory and fails if the committed files differ.
+ * --overlay replaces scripts/gen-api/overlay.mjs with another module of the
+ * same shape (to try out entries, and for the tests of the overlay checks).
  * Output is deterministic for a given kubectl binary and kubernetes-types version.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ElfFile } from './gen-api/elf.mjs';
 import { GoTypes } from './gen-api/go-types.mjs';
 import { kubernetesFileDescriptors, rawFileDescriptor } from './gen-api/descriptors.mjs';
@@ -26,6 +31,8 @@ import { readKubernetesTypes } from './gen-api/kubernetes-types.mjs';
 import { buildDefinitions } from './gen-api/schemas.mjs';
 import { protobufJson, goSideTable, openApiV2Json, withDependencies } from './gen-api/protobuf.mjs';
 import { readmes } from './gen-api/readmes.mjs';
+import { embeddedKubernetesOpenApi } from './gen-api/embedded-openapi.mjs';
+import { SchemaMarkers } from './gen-api/markers.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_KUBECTL = '/usr/lib/google-cloud-sdk/bin/kubectl.1.33';
@@ -58,6 +65,11 @@ const EXTRA_GVKS = {
 
 /** Hand-checked expectations, printed so a regeneration from another binary shows drift at once. */
 const SPOT_CHECKS = [
+  ['io.k8s.api.core.v1.PodSpec', 'topologySpreadConstraints'],
+  ['io.k8s.api.core.v1.PodSpec', 'hostAliases'],
+  ['io.k8s.api.core.v1.EphemeralContainer', 'ports'],
+  ['io.k8s.api.core.v1.PodStatus', 'hostIPs'],
+  ['io.k8s.api.batch.v1.JobStatus', 'conditions'],
   ['io.k8s.api.core.v1.PodSpec', 'containers'],
   ['io.k8s.api.core.v1.PodSpec', 'volumes'],
   ['io.k8s.api.core.v1.Container', 'ports'],
@@ -76,16 +88,17 @@ function protoFileOf(module) {
 }
 
 function parseArgs(argv) {
-  const args = { kubectl: DEFAULT_KUBECTL, check: false };
+  const args = { kubectl: DEFAULT_KUBECTL, check: false, overlay: undefined };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--kubectl') args.kubectl = argv[++i];
     else if (argv[i] === '--check') args.check = true;
-    else throw new Error(`unknown argument ${argv[i]} (usage: gen-api-schemas.mjs [--kubectl <path>] [--check])`);
+    else if (argv[i] === '--overlay') args.overlay = path.resolve(argv[++i]);
+    else throw new Error(`unknown argument ${argv[i]} (usage: gen-api-schemas.mjs [--kubectl <path>] [--check] [--overlay <module>])`);
   }
   return args;
 }
 
-function main() {
+async function main() {
   const args = parseArgs(process.argv.slice(2));
   const log = (...a) => console.log(...a);
 
@@ -121,11 +134,18 @@ function main() {
     for (const d of tagReport.disagreements) log(`    ${d}`);
   }
 
+  const openapi = openApiV2Json(rawFileDescriptor(elf, 'openapiv2/OpenAPIv2.proto'));
+  const embedded = embeddedKubernetesOpenApi(elf, openapi);
+  log(`embedded OpenAPI document (kustomize's kyaml/openapi/kubernetesapi): ${embedded.title} ${embedded.version}, ${embedded.definitions.size} definitions`);
+  const overlayTable = args.overlay ? await import(pathToFileURL(args.overlay).href) : undefined;
+  if (args.overlay) log(`overlay: ${args.overlay}`);
+  const markers = new SchemaMarkers(embedded, overlayTable);
+
   const ktDir = path.join(ROOT, 'node_modules', 'kubernetes-types');
   const { version: ktVersion, declarations } = readKubernetesTypes(ktDir, MODULES);
   log(`kubernetes-types ${ktVersion}: ${declarations.size} declarations read`);
   const roots = [...declarations.values()].filter((d) => MODULES.includes(d.module)).map((d) => d.name).concat(GO_ROOTS);
-  const { definitions, report } = buildDefinitions({ declarations, files, tags: byMessage, goStructs, roots, extraGvks: EXTRA_GVKS });
+  const { definitions, report } = buildDefinitions({ declarations, files, tags: byMessage, goStructs, roots, extraGvks: EXTRA_GVKS, markers });
   const kinds = Object.values(definitions).filter((d) => d['x-kubernetes-group-version-kind']).length;
   log(`definitions: ${Object.keys(definitions).length} (${kinds} with x-kubernetes-group-version-kind); ${report.fromKubernetesTypes} from kubernetes-types, ${report.fromGoTypes.length} from Go types: ${report.fromGoTypes.map(short).join(', ')}`);
   if (report.numbersWithoutFormat.length) log(`  numbers with no protobuf field (type integer, no format): ${report.numbersWithoutFormat.join(', ')}`);
@@ -133,6 +153,21 @@ function main() {
   if (report.mergeWithoutKeyOnObjects.length) log(`  merge without key on object lists (atomic): ${report.mergeWithoutKeyOnObjects.join(', ')}`);
   log(`  fields kubectl's descriptors have and kubernetes-types ${ktVersion} does not (newer fields, or dropped by its generator; added, typed from the Go structs, without descriptions): ${report.protoOnlyFields.length} types`);
   for (const p of report.protoOnlyFields) log(`    ${p}`);
+  const counts = markers.counts();
+  const ls = report.listSources;
+  log('server-side apply markers:');
+  log(`  list types of ${ls.overlay + ls.embedded + ls.tag + ls.derived} list properties: ${ls.embedded} from the embedded document, ${ls.tag} from listType struct tags, ${ls.derived} derived from the patch tags, ${ls.overlay} from the overlay`);
+  log(`  embedded markers that differ from the patch-tag derivation (${report.embeddedChanges.length}):`);
+  for (const c of report.embeddedChanges) log(`    ${short(c)}`);
+  log(`  struct types (x-kubernetes-map-type on definitions, ${report.structTypes.length}): ${counts.embedded.embeddedStructTypes} from the embedded document, ${counts.overlay.structTypes} from the overlay: ${report.structTypes.map(short).join(', ')}`);
+  log(`  map types on fields (${report.fieldMapTypes.length}): ${counts.embedded.embeddedFieldMapTypes} from the embedded document, ${counts.overlay.fieldMapTypes} from the overlay: ${report.fieldMapTypes.map(short).join(', ')}`);
+  log(`  list-map key defaults (${report.keyDefaults.length}, overlay): ${report.keyDefaults.map(short).join(', ')}`);
+  log(`  default {} on non-nullable struct fields (descriptors): ${report.structDefaults.length} properties`);
+  if (report.markersRemovedSince.length) log(`  embedded markers on fields the binary's types no longer have: ${report.markersRemovedSince.map(short).join(', ')}`);
+  if (report.patchDisagreements.length) {
+    log(`  patch metadata: embedded document vs struct tags disagree (${report.patchDisagreements.length}):`);
+    for (const d of report.patchDisagreements) log(`    ${short(d)}`);
+  }
   log('spot checks (x-kubernetes-patch-strategy / patch-merge-key / list-type / list-map-keys):');
   for (const [def, prop] of SPOT_CHECKS) {
     const p = definitions[def]?.properties?.[prop] ?? {};
@@ -144,9 +179,11 @@ function main() {
   const k8sJson = protobufJson(fileDescriptors);
   const side = goSideTable({ fileDescriptors, tags: byMessage, goStructs, definitions });
   log(`protobuf: ${protoFiles.length} files (${protoFiles.join(', ')}); ${Object.keys(side.kinds).length} kinds indexed; slice messages: ${side.slices.join(', ')}`);
-  const openapi = openApiV2Json(rawFileDescriptor(elf, 'openapiv2/OpenAPIv2.proto'));
-
-  const source = { kubectl: path.basename(args.kubectl), kubectlSha256: sha256, kubernetesTypes: ktVersion, modules: MODULES };
+  const source = {
+    kubectl: path.basename(args.kubectl), kubectlSha256: sha256, kubernetesTypes: ktVersion, modules: MODULES,
+    embeddedOpenApi: embedded.version,
+    markers: { ...counts, listsFromEmbedded: ls.embedded, structDefaults: report.structDefaults.length },
+  };
   const docs = readmes(source);
   const outputs = {
     'kernel/api/openapi/generated/definitions.json': json(definitions),
@@ -182,7 +219,7 @@ function json(value) {
 }
 
 function short(name) {
-  return name.replace(/^io\.k8s\.(api|apimachinery\.pkg\.apis)\./, '');
+  return name.replace(/\bio\.k8s\.(api|apimachinery\.pkg\.apis)\./g, '');
 }
 
-main();
+await main();

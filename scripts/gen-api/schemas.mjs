@@ -4,7 +4,12 @@
  *
  * - Structure, descriptions and required fields: kubernetes-types.
  * - Integer formats (int32/int64) and byte strings: the protobuf descriptors.
- * - Strategic-merge-patch and list metadata: the Go struct tags.
+ * - Strategic-merge-patch metadata: the Go struct tags.
+ * - Server-side-apply list, map and struct semantics: a `listType` struct tag,
+ *   else the OpenAPI document kustomize embeds in kubectl, else the patch tags
+ *   (as Kubernetes' schema conversion does); the overlay (overlay.mjs) on top.
+ * - `default: {}` on struct fields Go always writes: message fields the gogo
+ *   descriptors mark `(gogoproto.nullable) = false`.
  * - Types kubernetes-types lacks (Table, PartialObjectMetadata, the *Options
  *   kinds): the Go runtime type information, with required = no `omitempty`.
  */
@@ -82,11 +87,15 @@ const GO_NUMBER = {
  * @param {Map<string, import('./go-types.mjs').GoType>} input.goStructs
  * @param {string[]} input.roots definitions to generate (their closure comes along)
  * @param {Record<string, {group: string, version: string}[] | 'every'>} input.extraGvks GVKs for kinds without literal apiVersion/kind
+ * @param {import('./markers.mjs').SchemaMarkers} input.markers server-side-apply markers (embedded document and overlay)
  */
-export function buildDefinitions({ declarations, files, tags, goStructs, roots, extraGvks }) {
+export function buildDefinitions({ declarations, files, tags, goStructs, roots, extraGvks, markers }) {
   const messages = new Map();
   for (const fd of files.values()) forEachMessage(fd.package, fd.messageType, (full, m) => messages.set(full, m));
-  const report = { fromKubernetesTypes: 0, fromGoTypes: [], protoOnlyFields: [], numbersWithoutFormat: [], mergeWithoutKeyOnObjects: [], typeMismatches: [] };
+  const report = {
+    fromKubernetesTypes: 0, fromGoTypes: [], protoOnlyFields: [], numbersWithoutFormat: [], mergeWithoutKeyOnObjects: [], typeMismatches: [],
+    listSources: { overlay: 0, embedded: 0, tag: 0, derived: 0 }, structDefaults: [], keyDefaults: [], fieldMapTypes: [], structTypes: [],
+  };
   /** @type {Record<string, any>} */
   const defs = {};
   const queue = [...roots];
@@ -171,13 +180,46 @@ export function buildDefinitions({ declarations, files, tags, goStructs, roots, 
     throw new Error(`Go type ${g.name} (${g.kind}) at ${where} has no schema mapping`);
   };
 
-  /** Put a property's description and extensions around its schema, as Kubernetes does. */
-  const property = (schema, description, tag, where) => {
+  /**
+   * Whether a property is a struct Go always writes (a non-pointer struct
+   * field): a singular message field the descriptors mark non-nullable (or,
+   * for Go-only definitions, a struct-typed Go field), whose type is a struct
+   * in the schemas rather than one of the custom-JSON types (Time, Quantity,
+   * IntOrString, RawExtension, FieldsV1), as Kubernetes' OpenAPI has it.
+   */
+  const isGoStructField = (schema, at) => {
+    const target = schema.$ref?.startsWith(REF) ? schema.$ref.slice(REF.length) : undefined;
+    if (!target || CUSTOM_JSON[target]) return false;
+    if (at.field) return at.field.type === 'TYPE_MESSAGE' && at.field.label !== 'LABEL_REPEATED' && at.field.gogo?.nullable === false && !isMapField(at.field);
+    if (at.goType) return at.goType.kind === 'struct';
+    return false;
+  };
+
+  /**
+   * Put a property's description and extensions around its schema, as Kubernetes does.
+   * @param {{ def: string, prop: string, field?: any, goType?: any }} at the definition and property,
+   *   with the protobuf field or Go type behind it
+   */
+  const property = (schema, description, tag, where, at) => {
     const extra = {};
     if (description) extra.description = description;
     if (tag?.patchStrategy) extra['x-kubernetes-patch-strategy'] = tag.patchStrategy;
     if (tag?.patchMergeKey) extra['x-kubernetes-patch-merge-key'] = tag.patchMergeKey;
-    if (schema.type === 'array') Object.assign(extra, listType(schema, tag, where));
+    if (schema.type === 'array') Object.assign(extra, listType(schema, tag, where, at));
+    const mapType = markers.fieldMapType(at.def, at.prop);
+    if (mapType) {
+      extra['x-kubernetes-map-type'] = mapType;
+      report.fieldMapTypes.push(`${where}: ${mapType}`);
+    }
+    if (isGoStructField(schema, at)) {
+      extra.default = {};
+      report.structDefaults.push({ where, target: schema.$ref.slice(REF.length) });
+    }
+    const keyDefault = markers.keyDefault(at.def, at.prop);
+    if (keyDefault !== undefined) {
+      extra.default = keyDefault;
+      report.keyDefaults.push(`${where}: ${JSON.stringify(keyDefault)}`);
+    }
     if (Object.keys(extra).length === 0) return schema;
     // Siblings of a $ref are ignored by OpenAPI tools: wrap it.
     return schema.$ref ? { allOf: [schema], ...extra } : { ...schema, ...extra };
@@ -186,21 +228,29 @@ export function buildDefinitions({ declarations, files, tags, goStructs, roots, 
   const isScalar = (schema) => schema && !schema.$ref && schema.type !== 'object' && schema.type !== 'array';
 
   /**
-   * Server-side apply list semantics: what the tag says, else map keyed by
-   * the patch merge key, else set for merged scalars, else atomic.
+   * Server-side apply list semantics: the overlay, else what a `listType` tag
+   * says, else the embedded OpenAPI document, else derived from the patch
+   * tags as Kubernetes' schema conversion does: map keyed by the patch merge
+   * key, set for merged scalars, atomic otherwise.
    */
-  const listType = (schema, tag, where) => {
+  const listType = (schema, tag, where, at) => {
+    let tagged;
     if (tag?.listType) {
-      return tag.listType === 'map'
-        ? { 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': tag.listMapKeys ?? (tag.patchMergeKey ? [tag.patchMergeKey] : []) }
-        : { 'x-kubernetes-list-type': tag.listType };
+      tagged = tag.listType === 'map'
+        ? { listType: 'map', keys: tag.listMapKeys ?? (tag.patchMergeKey ? [tag.patchMergeKey] : []), source: 'tag' }
+        : { listType: tag.listType, source: 'tag' };
     }
-    if (tag?.patchMergeKey) return { 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': [tag.patchMergeKey] };
-    if (tag?.patchStrategy?.split(',').includes('merge')) {
-      if (isScalar(schema.items)) return { 'x-kubernetes-list-type': 'set' };
-      report.mergeWithoutKeyOnObjects.push(where);
+    let derived = { listType: 'atomic', source: 'derived' };
+    if (tag?.patchMergeKey) derived = { listType: 'map', keys: [tag.patchMergeKey], source: 'derived' };
+    else if (tag?.patchStrategy?.split(',').includes('merge')) {
+      if (isScalar(schema.items)) derived = { listType: 'set', source: 'derived' };
+      else report.mergeWithoutKeyOnObjects.push(where);
     }
-    return { 'x-kubernetes-list-type': 'atomic' };
+    const chosen = markers.list(at.def, at.prop, tagged, derived);
+    report.listSources[chosen.source]++;
+    return chosen.listType === 'map'
+      ? { 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': chosen.keys ?? [] }
+      : { 'x-kubernetes-list-type': chosen.listType };
   };
 
   const fromDeclaration = (name, decl) => {
@@ -218,7 +268,7 @@ export function buildDefinitions({ declarations, files, tags, goStructs, roots, 
     const required = [];
     for (const p of props) {
       const pf = fields?.get(p.name);
-      def.properties[p.name] = property(fromTs(p.type, pf?.field, `${name}.${p.name}`), p.description, pf?.tag, `${name}.${p.name}`);
+      def.properties[p.name] = property(fromTs(p.type, pf?.field, `${name}.${p.name}`), p.description, pf?.tag, `${name}.${p.name}`, { def: name, prop: p.name, field: pf?.field });
       if (!p.optional) required.push(p.name);
     }
     if (required.length) def.required = required;
@@ -231,7 +281,7 @@ export function buildDefinitions({ declarations, files, tags, goStructs, roots, 
         const { field, tag, owner } = fields.get(json);
         const g = goFieldOf(owner, field.number);
         if (!g) throw new Error(`${name}.${json}: in the protobuf descriptor but no Go struct field to type it`);
-        def.properties[json] = property(fromGo(g.type, `${name}.${json}`), '', tag, `${name}.${json}`);
+        def.properties[json] = property(fromGo(g.type, `${name}.${json}`), '', tag, `${name}.${json}`, { def: name, prop: json, field });
       }
       if (extra.length) {
         report.protoOnlyFields.push(`${name}: ${extra.join(', ')}`);
@@ -240,7 +290,7 @@ export function buildDefinitions({ declarations, files, tags, goStructs, roots, 
     }
     const gvk = literalGvk(props);
     if (gvk) def['x-kubernetes-group-version-kind'] = [gvk];
-    return def;
+    return withStructType(name, def);
   };
 
   const fromGoStruct = (name, g) => {
@@ -256,12 +306,22 @@ export function buildDefinitions({ declarations, files, tags, goStructs, roots, 
           continue;
         }
         const json = tag?.name || f.name;
-        def.properties[json] = property(fromGo(f.type, `${name}.${json}`), '', undefined, `${name}.${json}`);
+        def.properties[json] = property(fromGo(f.type, `${name}.${json}`), '', undefined, `${name}.${json}`, { def: name, prop: json, goType: f.type.kind === 'ptr' ? undefined : f.type });
         if (!tag?.omitempty && f.type.kind !== 'ptr') required.push(json);
       }
     };
     addFields(g);
     if (required.length) def.required = required;
+    return withStructType(name, def);
+  };
+
+  /** `+structType`: `x-kubernetes-map-type` on the definition. */
+  const withStructType = (name, def) => {
+    const structType = markers.structType(name);
+    if (structType) {
+      def['x-kubernetes-map-type'] = structType;
+      report.structTypes.push(`${name}: ${structType}`);
+    }
     return def;
   };
 
@@ -292,6 +352,27 @@ export function buildDefinitions({ declarations, files, tags, goStructs, roots, 
     list.sort((a, b) => (a.group + a.version < b.group + b.version ? -1 : a.group + a.version > b.group + b.version ? 1 : 0));
     defs[name]['x-kubernetes-group-version-kind'] = dedupe(list);
   }
+
+  // `default: {}` only on what is a struct in the schemas.
+  const notStructs = report.structDefaults.filter((d) => !defs[d.target]?.properties).map((d) => `${d.where} -> ${d.target}`);
+  if (notStructs.length) throw new Error(`default {} on non-nullable message fields whose schema is not a struct: ${notStructs.join(', ')}`);
+
+  const messageOfDefinition = (def) => messages.get(messageNameOf(def) ?? '');
+  markers.verify({
+    definitions: defs,
+    message: messageOfDefinition,
+    messageByType: (typeName) => messages.get(typeName.slice(1)),
+    jsonFieldsByType: (typeName) => (messages.has(typeName.slice(1)) ? jsonFields(typeName.slice(1)) : new Map()),
+    descriptorField: (def, prop) => {
+      const m = messageNameOf(def);
+      const f = m && messages.has(m) ? jsonFields(m).get(prop) : undefined;
+      return f && { field: f.field, message: f.owner };
+    },
+    description: (def, prop) => defs[def]?.properties?.[prop]?.description,
+  });
+  report.markersRemovedSince = markers.removedSince(defs);
+  report.patchDisagreements = markers.patchDisagreements(defs);
+  report.embeddedChanges = markers.embeddedChanges;
 
   const sorted = {};
   for (const name of Object.keys(defs).sort()) sorted[name] = sortKeys(defs[name]);

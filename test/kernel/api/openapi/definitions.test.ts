@@ -1,9 +1,12 @@
 /**
  * The generated Kubernetes definitions, checked by hand against Kubernetes'
  * own API types (struct tags and markers in k8s.io/api): strategic merge patch
- * metadata, list types, integer formats, IntOrString, group/version/kinds.
+ * metadata, list, map and struct types, defaults, integer formats,
+ * IntOrString, group/version/kinds; and the generator's checks of its overlay.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { builtinDefinitions, builtinSchemaRegistry } from '../../../../kernel/api/openapi/builtin';
 import { references } from '../../../../kernel/api/openapi/closure';
@@ -26,7 +29,8 @@ describe('strategic merge patch and list metadata', () => {
     [`${CORE}.PodSpec`, 'volumes', 'merge,retainKeys', 'name', 'map', ['name']],
     [`${CORE}.PodSpec`, 'imagePullSecrets', 'merge', 'name', 'map', ['name']],
     [`${CORE}.PodSpec`, 'tolerations', undefined, undefined, 'atomic', undefined],
-    [`${CORE}.Container`, 'ports', 'merge', 'containerPort', 'map', ['containerPort']],
+    [`${CORE}.Container`, 'ports', 'merge', 'containerPort', 'map', ['containerPort', 'protocol']],
+    [`${CORE}.EphemeralContainer`, 'ports', 'merge', 'containerPort', 'map', ['containerPort', 'protocol']],
     [`${CORE}.Container`, 'env', 'merge', 'name', 'map', ['name']],
     [`${CORE}.Container`, 'volumeMounts', 'merge', 'mountPath', 'map', ['mountPath']],
     [`${CORE}.Container`, 'args', undefined, undefined, 'atomic', undefined],
@@ -36,8 +40,25 @@ describe('strategic merge patch and list metadata', () => {
     [`${CORE}.PodStatus`, 'podIPs', 'merge', 'ip', 'map', ['ip']],
     [`${CORE}.NodeStatus`, 'addresses', 'merge', 'type', 'map', ['type']],
     [`${CORE}.NodeSpec`, 'podCIDRs', 'merge', undefined, 'set', undefined],
-    [`${CORE}.ServiceSpec`, 'ports', 'merge', 'port', 'map', ['port']],
+    [`${CORE}.ServiceSpec`, 'ports', 'merge', 'port', 'map', ['port', 'protocol']],
     ['io.k8s.api.apps.v1.DeploymentStatus', 'conditions', 'merge', 'type', 'map', ['type']],
+    // Two keys: topologyKey alone is not unique.
+    [`${CORE}.PodSpec`, 'topologySpreadConstraints', 'merge', 'topologyKey', 'map', ['topologyKey', 'whenUnsatisfiable']],
+    [`${CORE}.PodSpec`, 'hostAliases', 'merge', 'ip', 'map', ['ip']],
+    [`${CORE}.PodSpec`, 'resourceClaims', 'merge,retainKeys', 'name', 'map', ['name']],
+    [`${CORE}.PodSpec`, 'schedulingGates', 'merge', 'name', 'map', ['name']],
+    [`${CORE}.PodSpec`, 'readinessGates', undefined, undefined, 'atomic', undefined],
+    [`${CORE}.Container`, 'resizePolicy', undefined, undefined, 'atomic', undefined],
+    [`${CORE}.Container`, 'volumeDevices', 'merge', 'devicePath', 'map', ['devicePath']],
+    // Markers without patch tags, or overriding them.
+    [`${CORE}.ResourceRequirements`, 'claims', undefined, undefined, 'map', ['name']],
+    [`${CORE}.PodStatus`, 'hostIPs', 'merge', 'ip', 'atomic', undefined],
+    [`${CORE}.EndpointSubset`, 'ports', undefined, undefined, 'atomic', undefined],
+    ['io.k8s.api.batch.v1.JobStatus', 'conditions', 'merge', 'type', 'atomic', undefined],
+    ['io.k8s.api.batch.v1.UncountedTerminatedPods', 'succeeded', undefined, undefined, 'set', undefined],
+    ['io.k8s.api.batch.v1.PodFailurePolicyOnExitCodesRequirement', 'values', undefined, undefined, 'set', undefined],
+    ['io.k8s.api.discovery.v1.Endpoint', 'addresses', undefined, undefined, 'set', undefined],
+    ['io.k8s.api.discovery.v1.EndpointSlice', 'ports', undefined, undefined, 'atomic', undefined],
   ];
 
   it.each(cases)('%s.%s', (def, field, strategy, key, listType, mapKeys) => {
@@ -63,6 +84,96 @@ describe('strategic merge patch and list metadata', () => {
     const containers = registry.property(podSpec, 'containers');
     expect(containers?.['x-kubernetes-patch-merge-key']).toBe('name');
     expect(registry.resolve(registry.items(containers))?.properties?.image).toBeDefined();
+  });
+});
+
+describe('map and struct types (server-side apply)', () => {
+  // Kubernetes marks these +structType=atomic: apply replaces them as a whole.
+  it.each([
+    `${META}.LabelSelector`,
+    `${META}.OwnerReference`,
+    `${CORE}.ObjectReference`,
+    `${CORE}.LocalObjectReference`,
+    `${CORE}.TypedLocalObjectReference`,
+    `${CORE}.SecretReference`,
+    `${CORE}.NodeSelector`,
+    `${CORE}.NodeSelectorTerm`,
+    `${CORE}.TopologySelectorTerm`,
+    `${CORE}.ConfigMapKeySelector`,
+    `${CORE}.SecretKeySelector`,
+    `${CORE}.ObjectFieldSelector`,
+    `${CORE}.ResourceFieldSelector`,
+    `${CORE}.EndpointAddress`,
+    `${CORE}.EndpointPort`,
+  ])('%s is atomic', (def) => {
+    expect(defs[def]['x-kubernetes-map-type']).toBe('atomic');
+  });
+
+  // ...and these not (granular, the default).
+  it.each([`${META}.LabelSelectorRequirement`, `${META}.ObjectMeta`, `${CORE}.PodAffinityTerm`, `${CORE}.TypedObjectReference`, `${CORE}.NodeSelectorRequirement`, `${CORE}.Container`])(
+    '%s is granular',
+    (def) => {
+      expect(defs[def]['x-kubernetes-map-type']).toBeUndefined();
+    },
+  );
+
+  it('selector maps are atomic, label maps granular, claimRef overrides atomic ObjectReference', () => {
+    expect(prop(`${CORE}.PodSpec`, 'nodeSelector')['x-kubernetes-map-type']).toBe('atomic');
+    expect(prop(`${CORE}.ServiceSpec`, 'selector')['x-kubernetes-map-type']).toBe('atomic');
+    expect(prop(`${CORE}.ReplicationControllerSpec`, 'selector')['x-kubernetes-map-type']).toBe('atomic');
+    expect(prop(`${META}.ObjectMeta`, 'labels')['x-kubernetes-map-type']).toBeUndefined();
+    expect(prop(`${META}.LabelSelector`, 'matchLabels')['x-kubernetes-map-type']).toBeUndefined();
+    expect(prop(`${CORE}.PersistentVolumeSpec`, 'claimRef')).toMatchObject({ 'x-kubernetes-map-type': 'granular', allOf: [{ $ref: `#/components/schemas/${CORE}.ObjectReference` }] });
+  });
+});
+
+describe('defaults', () => {
+  it('list-map keys Kubernetes defaults carry the default', () => {
+    expect(prop(`${CORE}.ContainerPort`, 'protocol').default).toBe('TCP');
+    expect(prop(`${CORE}.ServicePort`, 'protocol').default).toBe('TCP');
+    expect(prop(`${CORE}.ContainerPort`, 'containerPort').default).toBeUndefined();
+  });
+
+  // Go non-pointer struct fields: (gogoproto.nullable) = false in the descriptors.
+  it.each([
+    [`${CORE}.Pod`, 'metadata'],
+    [`${CORE}.Pod`, 'spec'],
+    [`${CORE}.Pod`, 'status'],
+    [`${CORE}.PodList`, 'metadata'],
+    ['io.k8s.api.apps.v1.DeploymentSpec', 'template'],
+    ['io.k8s.api.apps.v1.DeploymentSpec', 'strategy'],
+    ['io.k8s.api.batch.v1.JobSpec', 'template'],
+    ['io.k8s.api.batch.v1.CronJobSpec', 'jobTemplate'],
+    [`${CORE}.PodTemplateSpec`, 'metadata'],
+    [`${CORE}.PodTemplateSpec`, 'spec'],
+    [`${CORE}.Container`, 'resources'],
+    [`${CORE}.ContainerStatus`, 'state'],
+    [`${CORE}.Event`, 'involvedObject'],
+    [`${META}.PartialObjectMetadata`, 'metadata'],
+    [`${META}.Table`, 'metadata'],
+  ])('%s.%s is default {}', (def, field) => {
+    expect(prop(def, field).default).toEqual({});
+  });
+
+  // Pointers, slices, and the custom-JSON types (JSON strings or arbitrary JSON) have none.
+  it.each([
+    ['io.k8s.api.apps.v1.DeploymentSpec', 'selector'],
+    [`${CORE}.PodSpec`, 'securityContext'],
+    [`${CORE}.PodSpec`, 'containers'],
+    [`${CORE}.ReplicationControllerSpec`, 'template'],
+    [`${CORE}.ContainerStatus`, 'resources'],
+    [`${CORE}.Event`, 'related'],
+    [`${META}.ObjectMeta`, 'creationTimestamp'],
+    [`${CORE}.ServicePort`, 'targetPort'],
+    ['io.k8s.api.apps.v1.ControllerRevision', 'data'],
+  ])('%s.%s has no default', (def, field) => {
+    expect(prop(def, field).default).toBeUndefined();
+  });
+
+  it('every kind with metadata has default {} on it', () => {
+    const kinds = Object.entries(defs).filter(([, d]) => d['x-kubernetes-group-version-kind'] && d.properties?.metadata);
+    expect(kinds.length).toBeGreaterThan(50);
+    expect(kinds.filter(([, d]) => JSON.stringify(d.properties!.metadata.default) !== '{}').map(([n]) => n)).toEqual([]);
   });
 });
 
@@ -157,11 +268,59 @@ describe('kinds', () => {
 });
 
 describe('generated data', () => {
+  const root = path.resolve(__dirname, '../../../..');
+  const generator = path.join(root, 'scripts/gen-api-schemas.mjs');
+
   it('is what scripts/gen-api-schemas.mjs produces from this machine', () => {
-    const root = path.resolve(__dirname, '../../../..');
     // Throws (non-zero exit) when a committed file differs from a fresh generation.
-    const out = execFileSync(process.execPath, [path.join(root, 'scripts/gen-api-schemas.mjs'), '--check'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync(process.execPath, [generator, '--check'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     expect(out).not.toContain('STALE');
     expect(out).toContain('spot checks');
+    expect(out).toMatch(/embedded OpenAPI document .*: Kubernetes v1\.21\.2/);
+  });
+
+  it('fails loudly on overlay entries the descriptors and the embedded document do not bear out', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skiff-overlay-'));
+    const overlay = path.join(dir, 'overlay.mjs');
+    fs.writeFileSync(
+      overlay,
+      `const CORE = 'io.k8s.api.core.v1';
+export const LIST_TYPES = [
+  { definition: CORE + '.PodSpec', field: 'noSuchField', listType: 'atomic' },
+  { definition: CORE + '.PodSpec', field: 'tolerations', listType: 'map', keys: ['noSuchKey'] },
+  { definition: CORE + '.Container', field: 'ports', listType: 'map', keys: ['containerPort', 'protocol'] },
+  { definition: CORE + '.ServiceSpec', field: 'ports', listType: 'map', keys: ['port'] },
+  { definition: CORE + '.Container', field: 'env', listType: 'map', keys: ['name'] },
+  { definition: CORE + '.PodSpec', field: 'volumes', listType: 'set' },
+  { definition: CORE + '.PodSpec', field: 'nodeName', listType: 'atomic' },
+];
+export const STRUCT_TYPES = [{ definition: CORE + '.NoSuchType', structType: 'atomic' }];
+export const FIELD_MAP_TYPES = [{ definition: CORE + '.PodSpec', field: 'hostname', mapType: 'atomic' }];
+export const KEY_DEFAULTS = [
+  { definition: CORE + '.ContainerPort', field: 'hostIP', default: '0.0.0.0', evidence: 'host IP' },
+  { definition: CORE + '.ContainerPort', field: 'protocol', default: 'UDP', evidence: 'Defaults to UDP' },
+];
+`,
+    );
+    try {
+      const run = spawnSync(process.execPath, [generator, '--check', '--overlay', overlay], { cwd: root, encoding: 'utf8' });
+      expect(run.status).not.toBe(0);
+      const problems = run.stderr.split('\n').filter((l) => l.startsWith('  overlay '));
+      expect(problems).toEqual([
+        '  overlay LIST_TYPES io.k8s.api.core.v1.PodSpec.noSuchField: io.k8s.api.core.v1.PodSpec has no property noSuchField in the generated schema',
+        '  overlay LIST_TYPES io.k8s.api.core.v1.PodSpec.tolerations: key noSuchKey is not a field of k8s.io.api.core.v1.Toleration',
+        '  overlay LIST_TYPES io.k8s.api.core.v1.Container.ports: redundant, the embedded OpenAPI document (v1.21.2) already says map ["containerPort","protocol"]; remove the entry',
+        '  overlay LIST_TYPES io.k8s.api.core.v1.ServiceSpec.ports: contradicts the embedded OpenAPI document (v1.21.2: map ["port","protocol"])',
+        '  overlay LIST_TYPES io.k8s.api.core.v1.Container.env: redundant, the derived semantics are already map ["name"]; remove the entry',
+        '  overlay LIST_TYPES io.k8s.api.core.v1.PodSpec.volumes: a set must hold scalars; volumes holds k8s.io.api.core.v1.Volume',
+        '  overlay LIST_TYPES io.k8s.api.core.v1.PodSpec.nodeName: protobuf field k8s.io.api.core.v1.PodSpec.nodeName is not a list',
+        '  overlay STRUCT_TYPES io.k8s.api.core.v1.NoSuchType: io.k8s.api.core.v1.NoSuchType is not a generated definition',
+        '  overlay FIELD_MAP_TYPES io.k8s.api.core.v1.PodSpec.hostname: protobuf field k8s.io.api.core.v1.PodSpec.hostname is neither a map nor a message',
+        '  overlay KEY_DEFAULTS io.k8s.api.core.v1.ContainerPort.hostIP: not a key of any generated map list',
+        '  overlay KEY_DEFAULTS io.k8s.api.core.v1.ContainerPort.protocol: the description does not say "Defaults to UDP"',
+      ]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
