@@ -109,6 +109,92 @@ describe('with the generated Kubernetes schemas', () => {
       expect(forced.metadata.managedFields.map((e: Obj) => e.manager)).toEqual(['kubectl']);
     });
 
+    const applyError = (fn: () => unknown): ApiError => {
+      try {
+        fn();
+      } catch (e) {
+        if (e instanceof ApiError) return e;
+        throw e;
+      }
+      throw new Error('expected an ApiError');
+    };
+    const fieldsOf = (o: KubeObject, manager: string): Obj => (o.metadata?.managedFields ?? []).find((e) => e.manager === manager)?.fieldsV1 as Obj;
+
+    it('accepts the same container port on TCP and UDP, each owned by (containerPort, protocol)', () => {
+      const dns = [{ name: 'dns', image: 'coredns', ports: [{ containerPort: 53, name: 'dns' }, { containerPort: 53, protocol: 'UDP', name: 'dns-udp' }] }];
+      const created = apply(undefined, nginx(dns), 'kubectl') as Obj;
+      expect(created.spec.template.spec.containers[0].ports).toEqual(dns[0].ports);
+      // The port without a protocol is keyed by its default, TCP, as Kubernetes does.
+      expect(fieldsOf(created, 'kubectl')['f:spec']['f:template']['f:spec']['f:containers']['k:{"name":"dns"}']['f:ports']).toEqual({
+        'k:{"containerPort":53,"protocol":"TCP"}': { '.': {}, 'f:containerPort': {}, 'f:name': {} },
+        'k:{"containerPort":53,"protocol":"UDP"}': { '.': {}, 'f:containerPort': {}, 'f:name': {}, 'f:protocol': {} },
+      });
+
+      // Another applier owning only the UDP port renames it: a conflict on that item alone.
+      const err = applyError(() => apply(created, nginx([{ name: 'dns', ports: [{ containerPort: 53, protocol: 'UDP', name: 'udp' }] }]), 'other'));
+      expect(err.code).toBe(409);
+      expect(err.message).toBe('Apply failed with 1 conflict: conflict with "kubectl": .spec.template.spec.containers[name="dns"].ports[containerPort=53,protocol="UDP"].name');
+    });
+
+    it('keys Service ports by (port, protocol)', () => {
+      const service = (ports: Obj[]): KubeObject => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'dns', namespace: 'default' }, spec: { selector: { app: 'dns' }, ports } });
+      const ports = [{ name: 'dns', port: 53 }, { name: 'dns-udp', port: 53, protocol: 'UDP' }];
+      const created = applyPatch({ live: undefined, applied: service(ports), manager: 'kubectl', force: false, group: '', version: 'v1', kind: 'Service', now: T0, ...schemaOf('', 'v1', 'Service') }) as Obj;
+      expect(created.spec.ports).toEqual(ports);
+      expect(Object.keys(fieldsOf(created, 'kubectl')['f:spec']['f:ports'])).toEqual(['k:{"port":53,"protocol":"TCP"}', 'k:{"port":53,"protocol":"UDP"}']);
+      // selector is +mapType=atomic: owned as a whole.
+      expect(fieldsOf(created, 'kubectl')['f:spec']['f:selector']).toEqual({});
+    });
+
+    it('replaces the selector atomically: owned as a whole, no per-key entries', () => {
+      const withSelector = (labels: Obj): KubeObject => {
+        const d = nginx([{ name: 'nginx', image: 'nginx:1.27' }]) as Obj;
+        d.spec.selector = { matchLabels: labels };
+        return d as KubeObject;
+      };
+      const first = apply(undefined, withSelector({ app: 'nginx', tier: 'web' }), 'kubectl') as Obj;
+      expect(fieldsOf(first, 'kubectl')['f:spec']['f:selector']).toEqual({});
+      const second = apply(first, withSelector({ app: 'nginx2' }), 'kubectl') as Obj;
+      // A granular merge would have kept tier: web; atomic replaces the whole selector.
+      expect(second.spec.selector).toEqual({ matchLabels: { app: 'nginx2' } });
+      expect(fieldsOf(second, 'kubectl')['f:spec']['f:selector']).toEqual({});
+
+      // Another applier's different selector conflicts on .spec.selector itself.
+      const err = applyError(() => apply(second, withSelector({ app: 'other' }), 'team-b'));
+      expect(err.message).toBe('Apply failed with 1 conflict: conflict with "kubectl": .spec.selector');
+    });
+
+    it('records a created Deployment the way Kubernetes does: no "." for struct fields Go always writes', () => {
+      const created = updateManagedFields({ old: undefined, new: nginx([{ name: 'nginx', image: 'nginx:1.27', ports: [{ containerPort: 80, protocol: 'TCP' }] }]), manager: 'kubectl-create', now: T0, ...deploymentSchema });
+      const entry = created.metadata?.managedFields?.[0];
+      expect(entry).toMatchObject({ manager: 'kubectl-create', operation: 'Update', apiVersion: 'apps/v1' });
+      // metadata, spec, template, template.metadata and template.spec are non-pointer structs
+      // (default: {}), never absent, so they get no "." of their own; maps and list items do.
+      // selector is atomic (LabelSelector is +structType=atomic); resources: {} is written for
+      // the new container because Go always writes it.
+      expect(entry?.fieldsV1).toEqual({
+        'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } },
+        'f:spec': {
+          'f:replicas': {},
+          'f:selector': {},
+          'f:template': {
+            'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } },
+            'f:spec': {
+              'f:containers': {
+                'k:{"name":"nginx"}': {
+                  '.': {},
+                  'f:image': {},
+                  'f:name': {},
+                  'f:ports': { '.': {}, 'k:{"containerPort":80,"protocol":"TCP"}': { '.': {}, 'f:containerPort': {}, 'f:protocol': {} } },
+                  'f:resources': {},
+                },
+              },
+            },
+          },
+        },
+      });
+    });
+
     it('shares containers between two appliers and keeps each one\'s on removal', () => {
       const first = apply(undefined, nginx([{ name: 'app', image: 'app:1' }]), 'team-a');
       const both = apply(first, nginx([{ name: 'sidecar', image: 'proxy:1' }]), 'team-b') as Obj;
