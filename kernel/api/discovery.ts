@@ -68,13 +68,15 @@ export function apiResourceList(registry: ResourceRegistry, group: string, versi
       }),
     );
     for (const s of r.subresources ?? []) {
+      // A subresource of another group-version names both (pods/eviction: policy v1, deployments/scale: autoscaling v1).
+      const foreign = (s.group !== undefined && s.group !== r.group) || (s.version !== undefined && s.version !== r.version);
       resources.push(
         strip({
           name: `${r.plural}/${s.name}`,
           singularName: '',
           namespaced: r.namespaced,
-          group: s.group !== undefined && s.group !== r.group ? s.group : undefined,
-          version: s.version !== undefined && s.version !== r.version ? s.version : undefined,
+          group: foreign ? (s.group ?? r.group) || undefined : undefined,
+          version: foreign ? (s.version ?? r.version) : undefined,
           kind: s.kind,
           verbs: [...s.verbs],
         }),

@@ -42,7 +42,7 @@ export interface StatusDetails {
 export interface Status {
   kind: 'Status';
   apiVersion: 'v1';
-  metadata: Record<string, never> | { resourceVersion?: string };
+  metadata: Record<string, never> | { resourceVersion?: string; continue?: string };
   status: 'Success' | 'Failure';
   message?: string;
   reason?: StatusReason | '';
@@ -60,6 +60,9 @@ function qualified(q: Qualified): string {
   return q.group ? `${q.resource}.${q.group}` : q.resource;
 }
 
+/** The media types of request bodies, in the order Kubernetes lists them. */
+const BODY_MEDIA_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
+
 /** An error that the API answers with a Status. */
 export class ApiError extends Error {
   override readonly name = 'ApiError';
@@ -69,6 +72,8 @@ export class ApiError extends Error {
     message: string,
     readonly details?: StatusDetails,
     options?: { cause?: unknown },
+    /** ListMeta of the Status (an expired continue token's replacement). */
+    readonly listMeta?: { continue?: string },
   ) {
     super(message, options);
   }
@@ -77,7 +82,7 @@ export class ApiError extends Error {
     const status: Status = {
       kind: 'Status',
       apiVersion: 'v1',
-      metadata: {},
+      metadata: this.listMeta ? { ...this.listMeta } : {},
       status: 'Failure',
       message: this.message,
       reason: this.reason,
@@ -140,16 +145,24 @@ export class ApiError extends Error {
     return new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
   }
 
-  static notAcceptable(accept: string): ApiError {
-    return new ApiError(406, 'NotAcceptable', `only the following media types are accepted: application/json, application/yaml (requested ${accept})`);
+  /** 406, worded as Kubernetes' negotiation error (which does not echo the Accept header). */
+  static notAcceptable(accepted: readonly string[] = ['application/json', 'application/yaml']): ApiError {
+    return new ApiError(406, 'NotAcceptable', `only the following media types are accepted: ${accepted.join(', ')}`);
   }
 
-  static unsupportedMediaType(contentType: string): ApiError {
-    return new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got ${contentType})`);
+  /**
+   * 415, listing what the endpoint accepts (object bodies by default; the patch
+   * types for PATCH). A string (the rejected type, as older callers pass) is not
+   * echoed: Kubernetes' message lists only what is accepted.
+   */
+  static unsupportedMediaType(accepted: readonly string[] | string = BODY_MEDIA_TYPES): ApiError {
+    const list = typeof accepted === 'string' ? BODY_MEDIA_TYPES : accepted;
+    return new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${list.join(', ')}`);
   }
 
-  static expired(message: string): ApiError {
-    return new ApiError(410, 'Expired', message);
+  /** 410 Expired; `listMeta.continue` lets a paged list go on from where it was (inconsistently). */
+  static expired(message: string, listMeta?: { continue?: string }): ApiError {
+    return new ApiError(410, 'Expired', message, undefined, undefined, listMeta);
   }
 
   static gone(message: string): ApiError {

@@ -55,7 +55,8 @@ export class ResourceHandlers {
     const { resource, subresource, verb } = call;
     if (subresource) {
       const sub = resource.subresources?.find((s) => s.name === subresource);
-      if (!sub) throw ApiError.notFound({ group: resource.group, resource: `${resource.plural}/${subresource}` }, call.name ?? '');
+      // No such route in Kubernetes: the generic 404, not an object NotFound.
+      if (!sub) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
       if (!sub.verbs.includes(verb as never)) throw ApiError.methodNotAllowed();
       return;
     }
@@ -64,6 +65,8 @@ export class ResourceHandlers {
 
   async execute(call: ResourceCall): Promise<ResourceResult> {
     const { resource, namespace, name, subresource, ctx } = call;
+    // PUT and PATCH address one object: on a collection there is no such route (405, as Kubernetes).
+    if (!name && (call.verb === 'update' || call.verb === 'patch')) throw ApiError.methodNotAllowed();
     if (resource.namespaced && !namespace && ['create', 'update', 'patch', 'delete', 'get'].includes(call.verb)) {
       throw ApiError.notFound({ group: resource.group, resource: resource.plural }, name ?? '');
     }
@@ -101,7 +104,10 @@ export class ResourceHandlers {
       }
       case 'delete': {
         const r = await this.rest.delete(resource, namespace, name!, call.delete ?? {}, ctx);
-        if (!r.deleted) return { code: 202, body: r.object };
+        // Kubernetes answers 200 while finalizers or a grace period hold the object, and 202 only when
+        // orphanDependents=false was asked for (kept for old clients).
+        if (!r.deleted) return { code: call.delete?.orphanDependents === false ? 202 : 200, body: r.object };
+        if (resource.returnDeletedObject) return { code: 200, body: r.object };
         return {
           code: 200,
           body: {

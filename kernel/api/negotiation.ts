@@ -59,7 +59,7 @@ export function negotiateRendering(accept: string | undefined): Rendering {
   }
   // Only protobuf, or only renderings we do not offer (e.g. a Table of a group we do not know).
   if (types.some((m) => m.type === 'application/json' && !m.params.as)) return { kind: 'object', format: 'json' };
-  throw ApiError.notAcceptable(accept ?? '');
+  throw ApiError.notAcceptable();
 }
 
 export type DiscoveryRendering = { kind: 'aggregated'; version: 'v2' | 'v2beta1' } | { kind: 'legacy' };

@@ -17,6 +17,9 @@ export interface ServedResource extends ResourceDefinition {
 /** Groups whose kinds all track metadata.generation in Kubernetes (their controllers report observedGeneration). */
 const TRACKS_GENERATION = new Set(['apps', 'batch', 'policy', 'autoscaling', 'networking.k8s.io', 'apiextensions.k8s.io']);
 
+/** Core types whose registries set ReturnDeletedObject in Kubernetes: their DELETE answers with the object. */
+const RETURNS_DELETED_OBJECT = new Set(['pods', 'namespaces', 'serviceaccounts', 'persistentvolumes', 'persistentvolumeclaims']);
+
 export class ResourceRegistry {
   private readonly byPath = new Map<string, ServedResource>();
   private readonly byKind = new Map<string, ServedResource>();
@@ -32,6 +35,7 @@ export class ResourceRegistry {
       listKind: def.listKind ?? `${def.kind}List`,
       keyPrefix: `/registry/${def.group || 'core'}/${def.plural}/`,
       generation: def.generation ?? TRACKS_GENERATION.has(def.group),
+      returnDeletedObject: def.returnDeletedObject ?? (def.group === '' && RETURNS_DELETED_OBJECT.has(def.plural)),
     };
     this.byPath.set(pathKey, served);
     this.byKind.set(`${def.group}/${def.version}/${def.kind}`, served);

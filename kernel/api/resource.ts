@@ -136,6 +136,11 @@ export interface ResourceDefinition {
   readonly hasStatus?: boolean;
   /** Whether metadata.generation is set and bumped on spec changes (workloads, as in Kubernetes). */
   readonly generation?: boolean;
+  /**
+   * Whether a DELETE that removes the object answers with the object rather
+   * than a Status (Kubernetes' ReturnDeletedObject: pods, namespaces, ...).
+   */
+  readonly returnDeletedObject?: boolean;
   /** Kinds whose list kind is not `<Kind>List`: never in Kubernetes, present for completeness. */
   readonly listKind?: string;
   /** The definition name of its schema (`io.k8s.api.core.v1.Pod`); defaults from the registry's GVK index. */

@@ -24,6 +24,7 @@ import { fieldManagerFor, validatePatchOptions } from './patch';
 import { validateObjectMeta, validateObjectMetaUpdate } from './validation';
 import type { PatchType } from '../client/types';
 import { applyPatchDocument } from './patching';
+import { goJsonSyntaxError } from './json-syntax';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
@@ -135,12 +136,14 @@ export class RestStorage {
     let startAfter: string | undefined;
     let revision: number | undefined;
     if (request.continue) {
+      if (request.resourceVersion && request.resourceVersion !== '0') throw ApiError.badRequest('specifying resource version is not allowed when using continue');
       const token = decodeContinue(request.continue, prefix);
       startAfter = token.start;
-      revision = token.rv;
+      // rv -1: the token of an expired list, which goes on at the latest revision.
+      revision = token.rv > 0 ? token.rv : undefined;
     } else {
       const rv = parseResourceVersion(request.resourceVersion);
-      if (rv !== undefined && Number.isNaN(rv)) throw ApiError.badRequest(`invalid resource version: ${request.resourceVersion}`);
+      if (rv !== undefined && Number.isNaN(rv)) throw invalidResourceVersion(request.resourceVersion!);
       // Exact reads a past state; NotOlderThan and "0" are served from the latest, which is never older.
       if (rv !== undefined && rv > 0 && request.resourceVersionMatch === 'Exact') revision = rv;
       else if (rv !== undefined && rv > this.deps.store.currentRevision()) {
@@ -163,8 +166,10 @@ export class RestStorage {
       } catch (err) {
         if (isStoreError(err, 'Compacted')) {
           if (request.continue) {
+            // As Kubernetes: the Status carries a token that resumes after the same key at the latest revision.
             throw ApiError.expired(
               'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+              { continue: encodeContinue(-1, startAfter!, prefix) },
             );
           }
           throw ApiError.expired(`The resourceVersion for the provided list is too old.`);
@@ -213,7 +218,10 @@ export class RestStorage {
     const probe = resource.strategy?.selectableFields?.({ apiVersion: '', kind: '', metadata: { name: '', uid: '', resourceVersion: '', creationTimestamp: '' } } as StoredObject) ?? {};
     for (const f of Object.keys(probe)) allowed.add(f);
     for (const r of matcher.requirements) {
-      if (!allowed.has(r.field)) throw ApiError.badRequest(`field label not supported: ${r.field}`);
+      if (allowed.has(r.field)) continue;
+      // Kubernetes' wording differs: types with their own field label conversion (pods, secrets, ...) and the generic one.
+      if (resource.strategy?.selectableFields) throw ApiError.badRequest(`field label not supported: ${r.field}`);
+      throw ApiError.badRequest(`${JSON.stringify(r.field)} is not a known field selector: only "metadata.name", "metadata.namespace"`);
     }
     return matcher;
   }
@@ -239,8 +247,9 @@ export class RestStorage {
     const object = this.decodeBody(resource, body, ctx, 'create');
     this.checkNamespace(resource, namespace, object);
     const meta = object.metadata!;
+    // Admission (NamespaceLifecycle) sees the name the client sent, before one is generated.
+    await this.checkNamespaceLifecycle(resource, namespace, meta.name ?? '');
     if (!meta.name && meta.generateName) meta.name = generateName(meta.generateName);
-    await this.checkNamespaceLifecycle(resource, namespace, 'create');
 
     const sctx = strategyContext(this.deps, namespace, ctx);
     this.resetSystemMetadata(resource, object);
@@ -376,7 +385,7 @@ export class RestStorage {
       const added = (object.metadata!.finalizers ?? []).filter((f) => !before.has(f));
       if (added.length > 0) {
         throw ApiError.invalid(resource.kind, resource.group, old.metadata.name, [
-          FieldError.forbidden('metadata.finalizers', `no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}`),
+          FieldError.forbidden('metadata.finalizers', `no new finalizers can be added if the object is being deleted, found new finalizers ${goStringSlice([...new Set(added)].sort())}`),
         ]);
       }
     }
@@ -489,7 +498,7 @@ export class RestStorage {
       };
       if (!old) {
         if (options.subresource) throw ApiError.notFound(qualified(resource), name);
-        await this.checkNamespaceLifecycle(resource, namespace, 'create');
+        await this.checkNamespaceLifecycle(resource, namespace, name);
         const object = this.deps.fieldManager.apply(request) as KubeObject;
         object.metadata = { ...(object.metadata ?? {}), name, ...(resource.namespaced ? { namespace } : {}) };
         const sctx = strategyContext(this.deps, namespace, ctx);
@@ -584,9 +593,12 @@ export class RestStorage {
       const now = this.deps.now();
       const graceChanged = old.metadata.deletionTimestamp !== undefined && grace < (old.metadata.deletionGracePeriodSeconds ?? 0);
       if (!old.metadata.deletionTimestamp || graceChanged) {
-        meta.deletionTimestamp = rfc3339(new Date(now.getTime() + grace * 1000));
+        // A shorter grace period moves the deadline relative to the first request, as Kubernetes' BeforeDelete does.
+        const from = graceChanged ? Date.parse(old.metadata.deletionTimestamp!) - (old.metadata.deletionGracePeriodSeconds ?? 0) * 1000 : now.getTime();
+        meta.deletionTimestamp = rfc3339(new Date(from + grace * 1000));
         meta.deletionGracePeriodSeconds = grace;
-        if (resource.generation || old.metadata.generation !== undefined) meta.generation = (old.metadata.generation ?? 0) + 1;
+        // Marking for deletion changes the object's desired state; shortening the grace period does not.
+        if (!graceChanged && (old.metadata.generation ?? 0) > 0) meta.generation = old.metadata.generation! + 1;
       }
       if (finalizers.size > 0) meta.finalizers = [...finalizers];
       else delete meta.finalizers;
@@ -687,12 +699,7 @@ export class RestStorage {
       if (verb === 'apply' && (object.apiVersion === undefined || object.kind === undefined)) {
         throw ApiError.badRequest(`invalid object type: ${object.apiVersion === undefined ? 'apiVersion' : 'kind'} not set`);
       }
-      if (object.kind !== undefined && object.kind !== resource.kind) {
-        throw ApiError.badRequest(`the kind in the data (${object.kind}) does not match the expected kind (${resource.kind})`);
-      }
-      if (object.apiVersion !== undefined && object.apiVersion !== expected) {
-        throw ApiError.badRequest(`the API version in the data (${object.apiVersion}) does not match the expected API version (${expected})`);
-      }
+      this.checkTypeMeta(resource, object);
       object.apiVersion = expected;
       object.kind = resource.kind;
     }
@@ -706,7 +713,8 @@ export class RestStorage {
       const validation = ctx.fieldValidation ?? 'Warn';
       const report = decodeAgainstSchema(object as Record<string, unknown>, definition, this.deps.schemas, { pruneUnknown: true });
       if (report.typeErrors.length > 0) {
-        throw ApiError.badRequest(`${resource.kind} in version "${resource.version}" cannot be handled as a ${resource.kind}: ${report.typeErrors.join(', ')}`);
+        // Go's decoder reports the first type error only.
+        throw ApiError.badRequest(`${resource.kind} in version "${resource.version}" cannot be handled as a ${resource.kind}: ${report.typeErrors[0]}`);
       }
       if (report.unknown.length > 0) {
         if (validation === 'Strict') {
@@ -718,6 +726,29 @@ export class RestStorage {
       }
     }
     return object;
+  }
+
+  /**
+   * A body of another kind or version than the URL's, refused in the words
+   * of Kubernetes' decoder: a kind the server does not know at that version,
+   * a kind that does not convert to the URL's, or another version of it.
+   */
+  private checkTypeMeta(resource: ServedResource, object: KubeObject): void {
+    // Kubernetes defaults an empty kind, and an empty apiVersion, from the URL.
+    const kind = object.kind || resource.kind;
+    const apiVersion = object.apiVersion || resource.apiVersion;
+    if (kind === resource.kind && apiVersion === resource.apiVersion) return;
+    const slash = apiVersion.indexOf('/');
+    const group = slash >= 0 ? apiVersion.slice(0, slash) : '';
+    const version = slash >= 0 ? apiVersion.slice(slash + 1) : apiVersion;
+    const cannot = `${kind} in version ${JSON.stringify(version)} cannot be handled as a ${resource.kind}`;
+    if (!this.deps.resources.byGroupVersionKind(group, version, kind)) {
+      throw ApiError.badRequest(`${cannot}: no kind ${JSON.stringify(kind)} is registered for version ${JSON.stringify(apiVersion)} in scheme "k8s.io/kubernetes/pkg/api/legacyscheme/scheme.go:30"`);
+    }
+    if (kind !== resource.kind || internalPackage(group) !== internalPackage(resource.group)) {
+      throw ApiError.badRequest(`${cannot}: converting (${version}.${kind}) to (${internalPackage(resource.group)}.${resource.kind}): unknown conversion`);
+    }
+    throw ApiError.badRequest(`the API version in the data (${apiVersion}) does not match the expected API version (${resource.apiVersion})`);
   }
 
   private checkNamespace(resource: ServedResource, namespace: string | undefined, object: KubeObject): void {
@@ -734,8 +765,7 @@ export class RestStorage {
   }
 
   /** NamespaceLifecycle: no new content in a namespace that is missing or terminating. */
-  private async checkNamespaceLifecycle(resource: ServedResource, namespace: string | undefined, op: 'create'): Promise<void> {
-    void op;
+  private async checkNamespaceLifecycle(resource: ServedResource, namespace: string | undefined, name: string): Promise<void> {
     if (!resource.namespaced || !namespace) return;
     const nsResource = this.deps.resources.get('', 'v1', 'namespaces');
     if (!nsResource) return;
@@ -745,11 +775,7 @@ export class RestStorage {
       throw ApiError.notFound({ group: '', resource: 'namespaces' }, namespace);
     }
     if (this.namespaceTerminating(kv)) {
-      throw ApiError.forbidden(
-        qualified(resource),
-        '',
-        `unable to create new content in namespace ${namespace} because it is being terminated`,
-      );
+      throw ApiError.forbidden(qualified(resource), name, `unable to create new content in namespace ${namespace} because it is being terminated`);
     }
   }
 
@@ -832,23 +858,50 @@ function withoutManagedTimes(object: KubeObject): KubeObject {
   return copy;
 }
 
+/** 400 for a resourceVersion that is not a number, worded as Kubernetes' storage layer (strconv.ParseUint). */
+export function invalidResourceVersion(rv: string): ApiError {
+  return ApiError.badRequest(`invalid resource version: resourceVersion: Invalid value: ${JSON.stringify(rv)}: strconv.ParseUint: parsing ${JSON.stringify(rv)}: invalid syntax`);
+}
+
+/** The Go package of a group's internal types (`core.ConfigMap`, `apps.Deployment`), as conversion errors name them. */
+function internalPackage(group: string): string {
+  if (group === '' || group === 'events.k8s.io') return 'core';
+  return group.split('.')[0];
+}
+
+/** A []string as Go's %#v prints it: `[]string{"a", "b"}`. */
+function goStringSlice(values: readonly string[]): string {
+  return `[]string{${values.map((v) => JSON.stringify(v)).join(', ')}}`;
+}
+
 // Continue tokens, as Kubernetes encodes them: base64 of {"v":"meta.k8s.io/v1","rv":N,"start":"<key after the prefix>\u0000"}.
 export function encodeContinue(rv: number, lastKey: string, prefix: string): string {
   const start = lastKey.slice(prefix.length) + '\u0000';
   return Buffer.from(JSON.stringify({ v: CONTINUE_VERSION, rv, start })).toString('base64url');
 }
 
+/**
+ * A continue token's resourceVersion (-1: go on at the latest revision) and
+ * start key; 400 `invalid continue token: continue key is not valid: ...` as
+ * Kubernetes words it otherwise.
+ */
 export function decodeContinue(token: string, prefix: string): { rv: number; start: string } {
-  let parsed: { v?: string; rv?: number; start?: string };
-  try {
-    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as typeof parsed;
-  } catch {
-    throw ApiError.badRequest('continue key is not valid: illegal base64 data or JSON');
+  const invalid = (why: string) => ApiError.badRequest(`invalid continue token: continue key is not valid: ${why}`);
+  // Go's base64.RawURLEncoding: no padding, URL alphabet only.
+  const bad = /[^A-Za-z0-9_-]/.exec(token);
+  if (bad) throw invalid(`illegal base64 data at input byte ${bad.index}`);
+  if (token.length % 4 === 1) throw invalid(`illegal base64 data at input byte ${token.length - 1}`);
+  const raw = Buffer.from(token, 'base64url');
+  const syntax = goJsonSyntaxError(raw);
+  if (syntax) throw invalid(syntax);
+  const parsed = JSON.parse(raw.toString('utf8')) as { v?: unknown; rv?: unknown; start?: unknown } | null;
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalid('not a JSON object');
+  if (parsed.v !== CONTINUE_VERSION) throw invalid(`server does not recognize this encoded version ${String(parsed.v ?? '')}`);
+  if (typeof parsed.rv !== 'number' || !Number.isInteger(parsed.rv) || parsed.rv === 0) {
+    throw invalid('incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
   }
-  if (parsed.v !== CONTINUE_VERSION || typeof parsed.rv !== 'number' || typeof parsed.start !== 'string' || parsed.rv <= 0) {
-    throw ApiError.badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
-  }
-  if (parsed.start.includes('..') || parsed.start.startsWith('/')) throw ApiError.badRequest('continue key is not valid: path traversal attempt');
+  if (typeof parsed.start !== 'string' || parsed.start === '') throw invalid('encoded start key empty (version meta.k8s.io/v1)');
+  if (parsed.start.includes('..') || parsed.start.startsWith('/')) throw invalid(parsed.start);
   // `start` is the key after the last one returned with a NUL appended: resume strictly after it.
   const start = prefix + parsed.start.replace(/\u0000$/, '');
   return { rv: parsed.rv, start };

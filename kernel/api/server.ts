@@ -32,6 +32,7 @@ import { versionInfo } from './version';
 import type { NodeStreams, PodLogOptions, PodStreamTarget, ConnectKind } from './node-streams';
 import type { OpenApiService } from './openapi/service';
 import { decodeKubernetesProtobuf } from './protobuf';
+import { goJsonSyntaxError } from './json-syntax';
 import { OPENAPI_V2_PROTOBUF, OPENAPI_V2_PROTOBUF_ACCEPT } from './openapi/v2-protobuf';
 import { validateFieldManager, validatePatchOptions } from './patch';
 
@@ -56,6 +57,7 @@ export interface ListenOptions {
 }
 
 const JSON_TYPE = 'application/json';
+/** Patch content types, in the order Kubernetes lists them in its 415 message. */
 const PATCH_TYPES: Record<string, PatchType> = {
   'application/json-patch+json': 'json',
   'application/merge-patch+json': 'merge',
@@ -336,8 +338,10 @@ export class ApiServer {
       const contentType = parseContentType(req.headers['content-type']);
       if (info.verb === 'patch') {
         patchType = PATCH_TYPES[contentType.type];
-        if (!patchType) throw ApiError.unsupportedMediaType(contentType.type);
+        if (!patchType) throw ApiError.unsupportedMediaType(Object.keys(PATCH_TYPES));
         body = decodePatchBody(raw, patchType);
+      } else if (info.verb === 'create' || info.verb === 'update') {
+        body = decodeObjectBody(raw, contentType.type, expectedKind(resource, info.subresource));
       } else if (raw.length > 0) {
         body = decodeBody(raw, contentType.type);
       }
@@ -488,7 +492,8 @@ export class ApiServer {
 
   // ---------------------------------------------------------------- node streams
 
-  private async podTarget(resource: ServedResource, info: RequestInfo, query: URLSearchParams): Promise<PodStreamTarget> {
+  /** The pod and container a stream addresses; `nodeName` is empty only when `requireHost` is false. */
+  private async podTarget(resource: ServedResource, info: RequestInfo, query: URLSearchParams, requireHost = true): Promise<PodStreamTarget> {
     if (resource.group !== '' || resource.plural !== 'pods') throw ApiError.methodNotAllowed();
     const pod = (await this.deps.handlers.execute({
       verb: 'get',
@@ -513,12 +518,12 @@ export class ApiServer {
     } else if (![...containers, ...inits, ...ephemeral].includes(container)) {
       throw ApiError.badRequest(`container ${container} is not valid for pod ${pod.metadata.name}`);
     }
-    if (!spec.nodeName) throw ApiError.badRequest(`pod ${pod.metadata.name} does not have a host assigned`);
-    return { namespace: pod.metadata.namespace!, pod: pod.metadata.name, uid: pod.metadata.uid, nodeName: spec.nodeName, container, object: pod as never };
+    if (!spec.nodeName && requireHost) throw ApiError.badRequest(`pod ${pod.metadata.name} does not have a host assigned`);
+    return { namespace: pod.metadata.namespace!, pod: pod.metadata.name, uid: pod.metadata.uid, nodeName: spec.nodeName ?? '', container, object: pod as never };
   }
 
   private async podLogs(req: http.IncomingMessage, res: http.ServerResponse, resource: ServedResource, info: RequestInfo, query: URLSearchParams): Promise<void> {
-    const target = await this.podTarget(resource, info, query);
+    const target = await this.podTarget(resource, info, query, false);
     const int = (name: string, min: number): number | undefined => {
       if (!query.has(name)) return undefined;
       const v = parseIntParam(query, name);
@@ -535,6 +540,11 @@ export class ApiServer {
       limitBytes: int('limitBytes', 1),
     };
     if (options.sinceSeconds !== undefined && options.sinceTime !== undefined) throw ApiError.badRequest('at most one of `sinceTime` or `sinceSeconds` may be specified');
+    if (!target.nodeName) {
+      // Not scheduled yet: no log location, which kube-apiserver answers with 204 No Content.
+      res.writeHead(204).end();
+      return;
+    }
     const provider = this.deps.nodeStreams.get(target.nodeName);
     if (!provider) throw ApiError.serviceUnavailable(`no node agent is serving node "${target.nodeName}"`);
     const abort = new AbortController();
@@ -701,7 +711,59 @@ function parseFieldValidation(query: URLSearchParams): FieldValidation | undefin
   throw ApiError.badRequest(`fieldValidation: Unsupported value: ${JSON.stringify(v)}: supported values: "Ignore", "Strict", "Warn"`);
 }
 
-/** Decode a create/update body by its content type. */
+/** The kind a create/update body must be (the subresource's kind for status, scale, binding...). */
+function expectedKind(resource: ServedResource, subresource: string | undefined): string {
+  return (subresource && resource.subresources?.find((s) => s.name === subresource)?.kind) || resource.kind;
+}
+
+/**
+ * A create/update body. As Kubernetes' decoder: a body whose apiVersion and
+ * kind cannot even be read is "unrecognized", with Go's parse error and the
+ * start of the body (`summarizeData`).
+ */
+function decodeObjectBody(raw: Buffer, type: string, kind: string): unknown {
+  const unrecognized = (why: string) => ApiError.badRequest(`the object provided is unrecognized (must be of type ${kind}): ${why} (${summarizeData(raw, 30)})`);
+  const findKind = (value: unknown): unknown => {
+    if (value !== null && (typeof value !== 'object' || Array.isArray(value))) {
+      throw unrecognized(
+        `couldn't get version/kind; json parse error: json: cannot unmarshal ${jsonKind(value)} into Go value of type struct { APIVersion string "json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" }`,
+      );
+    }
+    return value;
+  };
+  switch (type) {
+    case 'application/json':
+    case '*/*':
+    case '': {
+      const syntax = goJsonSyntaxError(raw);
+      if (syntax) throw unrecognized(`couldn't get version/kind; json parse error: ${syntax}`);
+      return findKind(JSON.parse(raw.toString('utf8')));
+    }
+    case 'application/yaml':
+    case 'application/x-yaml':
+    case 'text/yaml': {
+      let value: unknown;
+      try {
+        value = parseYamlBody(raw);
+      } catch (err) {
+        throw unrecognized((err as Error).message);
+      }
+      return findKind(value);
+    }
+    default:
+      return decodeBody(raw, type);
+  }
+}
+
+/** apimachinery's summarizeData: a JSON-looking body as text, anything else in hex, cut at `max` bytes. */
+function summarizeData(data: Buffer, max: number): string {
+  if (data.length === 0) return '<empty>';
+  const head = data.subarray(0, max);
+  const more = data.length > max ? ' ...' : '';
+  return data[0] === 0x7b ? head.toString('utf8') + more : head.toString('hex') + more;
+}
+
+/** Decode a body (DeleteOptions, or an object already known to be decodable) by its content type. */
 function decodeBody(raw: Buffer, type: string): unknown {
   switch (type) {
     case 'application/json':
@@ -715,7 +777,7 @@ function decodeBody(raw: Buffer, type: string): unknown {
     case 'application/vnd.kubernetes.protobuf':
       return decodeKubernetesProtobuf(raw);
     default:
-      throw ApiError.unsupportedMediaType(type);
+      throw ApiError.unsupportedMediaType();
   }
 }
 
@@ -730,16 +792,16 @@ function decodePatchBody(raw: Buffer, type: PatchType): unknown {
   return body;
 }
 
+/** A JSON value's kind as Go's UnmarshalTypeError names it. */
 function jsonKind(v: unknown): string {
-  return Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v === 'object' ? 'object' : typeof v;
+  return Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v === 'boolean' ? 'bool' : typeof v === 'object' ? 'object' : typeof v;
 }
 
+/** JSON, with Go's wording for syntax errors. */
 function parseJson(raw: Buffer): unknown {
-  try {
-    return JSON.parse(raw.toString('utf8'));
-  } catch (err) {
-    throw ApiError.badRequest(`couldn't get version/kind; json parse error: ${(err as Error).message}`);
-  }
+  const syntax = goJsonSyntaxError(raw);
+  if (syntax) throw ApiError.badRequest(syntax);
+  return JSON.parse(raw.toString('utf8'));
 }
 
 function parseYamlBody(raw: Buffer): unknown {

@@ -39,6 +39,7 @@ function jsonKind(value: unknown): string {
   if (Array.isArray(value)) return 'array';
   if (value === null) return 'null';
   if (typeof value === 'number') return 'number';
+  if (typeof value === 'boolean') return 'bool';
   return typeof value;
 }
 
@@ -55,7 +56,9 @@ export function decodeAgainstSchema(object: Record<string, unknown>, definition:
   const root: OpenApiSchema = { $ref: `#/components/schemas/${definition}` };
   const report: DecodeReport = { unknown: [], typeErrors: [] };
 
-  const visit = (value: unknown, schemaIn: OpenApiSchema | undefined, path: string, owner: string): unknown => {
+  // `path` names unknown fields as strict decoding does (with list indices); `goPath` is Go's
+  // UnmarshalTypeError field stack: struct fields only, no indices or map keys.
+  const visit = (value: unknown, schemaIn: OpenApiSchema | undefined, path: string, owner: string, goPath: string): unknown => {
     if (!schemaIn) return value;
     const defName = refName(schemaIn);
     const schema = schemas.resolve(schemaIn);
@@ -64,8 +67,9 @@ export function decodeAgainstSchema(object: Record<string, unknown>, definition:
     if (value === null) return undefined;
 
     const mismatch = () => {
-      const what = typeof value === 'number' ? `number ${value}` : jsonKind(value);
-      report.typeErrors.push(`json: cannot unmarshal ${what} into Go struct field ${owner}.${path} of type ${goType(schema)}`);
+      // Go names the number only when it does not fit an integer field (1.5, or out of range).
+      const what = typeof value === 'number' && schema.type === 'integer' ? `number ${value}` : jsonKind(value);
+      report.typeErrors.push(`json: cannot unmarshal ${what} into Go struct field ${owner}.${goPath} of type ${goType(schema)}`);
       return value;
     };
 
@@ -86,7 +90,7 @@ export function decodeAgainstSchema(object: Record<string, unknown>, definition:
         return typeof value === 'number' ? value : mismatch();
       case 'array': {
         if (!Array.isArray(value)) return mismatch();
-        for (let i = 0; i < value.length; i++) value[i] = visit(value[i], schema.items, `${path}[${i}]`, owner) ?? null;
+        for (let i = 0; i < value.length; i++) value[i] = visit(value[i], schema.items, `${path}[${i}]`, owner, goPath) ?? null;
         return value;
       }
       case 'object':
@@ -107,7 +111,9 @@ export function decodeAgainstSchema(object: Record<string, unknown>, definition:
             if (options.pruneUnknown) delete obj[key];
             continue;
           }
-          const next = visit(obj[key], childSchema, childPath, structName);
+          const isField = !!schema.properties && Object.prototype.hasOwnProperty.call(schema.properties, key);
+          const childGoPath = isField ? (goPath ? `${goPath}.${key}` : key) : goPath;
+          const next = visit(obj[key], childSchema, childPath, structName, childGoPath);
           if (next === undefined) delete obj[key];
           else obj[key] = next;
         }
@@ -116,6 +122,6 @@ export function decodeAgainstSchema(object: Record<string, unknown>, definition:
     }
   };
 
-  visit(object, root, '', definition.slice(definition.lastIndexOf('.') + 1));
+  visit(object, root, '', definition.slice(definition.lastIndexOf('.') + 1), '');
   return report;
 }

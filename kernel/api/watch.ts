@@ -9,7 +9,7 @@ import type { Store, WatchEvent as StoreWatchEvent, Watcher } from '../store/typ
 import { isStoreError } from '../store/types';
 import { ApiError } from './errors';
 import { ResourceRegistry, ServedResource } from './registry';
-import type { RestStorage } from './rest';
+import { invalidResourceVersion, type RestStorage } from './rest';
 import { decodeFromStore, parseResourceVersion } from './codec';
 import type { StoredObject, WatchEventType } from './types';
 import type { FieldMatcher, LabelMatcher } from './selectors';
@@ -82,7 +82,7 @@ export class WatchManager {
     const labels = parseLabelSelector(request.labelSelector);
     const fields = this.rest.fieldMatcher(resource, request.fieldSelector);
     const rv = parseResourceVersion(request.resourceVersion);
-    if (rv !== undefined && Number.isNaN(rv)) throw ApiError.badRequest(`invalid resource version: ${request.resourceVersion}`);
+    if (rv !== undefined && Number.isNaN(rv)) throw invalidResourceVersion(request.resourceVersion!);
     const prefix = ResourceRegistry.prefix(resource, namespace);
     const exactName = fields.exact('metadata.name');
     const key = exactName !== undefined ? ResourceRegistry.key(resource, namespace, exactName) : undefined;
