@@ -213,7 +213,9 @@ export class RestStorage {
   fieldMatcher(resource: ServedResource, selector: string | undefined): FieldMatcher {
     const matcher = parseFieldSelector(selector);
     if (matcher.empty) return matcher;
-    const allowed = new Set(['metadata.name', 'metadata.namespace']);
+    // Cluster-scoped kinds have no metadata.namespace to select on (Kubernetes' ObjectMetaFieldsSet).
+    const base = resource.namespaced ? ['metadata.name', 'metadata.namespace'] : ['metadata.name'];
+    const allowed = new Set(base);
     // Probe the strategy's selectable fields with an empty object to learn their names.
     const probe = resource.strategy?.selectableFields?.({ apiVersion: '', kind: '', metadata: { name: '', uid: '', resourceVersion: '', creationTimestamp: '' } } as StoredObject) ?? {};
     for (const f of Object.keys(probe)) allowed.add(f);
@@ -221,14 +223,14 @@ export class RestStorage {
       if (allowed.has(r.field)) continue;
       // Kubernetes' wording differs: types with their own field label conversion (pods, secrets, ...) and the generic one.
       if (resource.strategy?.selectableFields) throw ApiError.badRequest(`field label not supported: ${r.field}`);
-      throw ApiError.badRequest(`${JSON.stringify(r.field)} is not a known field selector: only "metadata.name", "metadata.namespace"`);
+      throw ApiError.badRequest(`${JSON.stringify(r.field)} is not a known field selector: only ${base.map((f) => JSON.stringify(f)).join(', ')}`);
     }
     return matcher;
   }
 
   /** The field-selector view of an object. */
   selectableFields(resource: ServedResource, object: StoredObject): Record<string, string> {
-    const fields: Record<string, string> = { 'metadata.name': object.metadata.name, 'metadata.namespace': object.metadata.namespace ?? '' };
+    const fields: Record<string, string> = resource.namespaced ? { 'metadata.name': object.metadata.name, 'metadata.namespace': object.metadata.namespace ?? '' } : { 'metadata.name': object.metadata.name };
     const extra = resource.strategy?.selectableFields?.(object);
     if (extra) Object.assign(fields, extra);
     return fields;

@@ -232,8 +232,23 @@ function selectableFields(object: StoredObject): Record<string, string> {
   };
 }
 
+/**
+ * Kubernetes' pod graceful deletion: the requested period, else the pod's
+ * terminationGracePeriodSeconds, else 30 s; at once when the pod never reached
+ * a node or has already finished (nothing is left to stop).
+ */
+function deletionGracePeriod(object: StoredObject, requested: number | undefined): number {
+  const pod = view<Pod>(object);
+  if (!pod.spec?.nodeName) return 0;
+  if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return 0;
+  return Math.max(0, requested ?? pod.spec.terminationGracePeriodSeconds ?? DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS);
+}
+
+const DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30;
+
 export const podStrategy: ResourceStrategy = {
   defaults,
+  deletionGracePeriod,
   prepareForCreate,
   prepareForUpdate: (object, old) => keepStatus(object, old),
   validate: (object) => validatePodSpec(readSpec(object), FieldPath.of('spec'), { isPod: true }),
