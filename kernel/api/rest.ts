@@ -244,8 +244,7 @@ export class RestStorage {
 
   // ---------------------------------------------------------------- create
 
-  async create(resource: ServedResource, namespace: string | undefined, body: unknown, ctx: RequestContext, options: { subresourceOf?: undefined } = {}): Promise<StoredObject> {
-    void options;
+  async create(resource: ServedResource, namespace: string | undefined, body: unknown, ctx: RequestContext): Promise<StoredObject> {
     const object = this.decodeBody(resource, body, ctx, 'create');
     this.checkNamespace(resource, namespace, object);
     const meta = object.metadata!;
@@ -253,6 +252,18 @@ export class RestStorage {
     await this.checkNamespaceLifecycle(resource, namespace, meta.name ?? '');
     if (!meta.name && meta.generateName) meta.name = generateName(meta.generateName);
 
+    const sctx = await this.admitNew(resource, namespace, object, ctx);
+    const manager = this.managerFor(ctx);
+    const toStore = this.deps.fieldManager.update({ old: undefined, object, manager, now: this.deps.now() }) as StoredObject;
+    return this.storeCreate(resource, namespace, toStore, sctx, ctx);
+  }
+
+  /**
+   * Everything a new object goes through before it is written (create and
+   * create-by-apply): system metadata, the type's preparation and defaults,
+   * mutating admission, validation, validating admission.
+   */
+  private async admitNew(resource: ServedResource, namespace: string | undefined, object: KubeObject, ctx: RequestContext): Promise<StrategyContext> {
     const sctx = strategyContext(this.deps, namespace, ctx);
     this.resetSystemMetadata(resource, object);
     resource.strategy?.prepareForCreate?.(object, sctx);
@@ -260,10 +271,7 @@ export class RestStorage {
     await this.admit('CREATE', resource, namespace, object, undefined, ctx);
     this.validateCreate(resource, object, sctx);
     await this.admitValidate('CREATE', resource, namespace, object, undefined, ctx);
-
-    const manager = this.managerFor(ctx);
-    const toStore = this.deps.fieldManager.update({ old: undefined, object, manager, now: this.deps.now() }) as StoredObject;
-    return this.storeCreate(resource, namespace, toStore, sctx, ctx);
+    return sctx;
   }
 
   /** The final write of a create (shared by create, create-on-update and apply). */
@@ -503,13 +511,7 @@ export class RestStorage {
         await this.checkNamespaceLifecycle(resource, namespace, name);
         const object = this.deps.fieldManager.apply(request) as KubeObject;
         object.metadata = { ...(object.metadata ?? {}), name, ...(resource.namespaced ? { namespace } : {}) };
-        const sctx = strategyContext(this.deps, namespace, ctx);
-        this.resetSystemMetadata(resource, object);
-        resource.strategy?.prepareForCreate?.(object, sctx);
-        resource.strategy?.defaults?.(object, sctx);
-        await this.admit('CREATE', resource, namespace, object, undefined, ctx);
-        this.validateCreate(resource, object, sctx);
-        await this.admitValidate('CREATE', resource, namespace, object, undefined, ctx);
+        const sctx = await this.admitNew(resource, namespace, object, ctx);
         try {
           return { object: await this.storeCreate(resource, namespace, object as StoredObject, sctx, ctx), created: true };
         } catch (err) {

@@ -54,6 +54,11 @@ async function accessStatus(auth: RequestAuth, attributes: AuthorizationAttribut
   return decision.allowed ? { allowed: true, ...(decision.reason ? { reason: decision.reason } : {}) } : { allowed: false, ...(decision.reason ? { reason: decision.reason } : {}) };
 }
 
+/** The user a SubjectAccessReview asks about. */
+function subjectOf(s: AccessSpec): UserInfo {
+  return { name: s.user ?? '', uid: s.uid, groups: s.groups ?? [], extra: s.extra };
+}
+
 function spec(object: KubeObject): AccessSpec {
   return ((object as { spec?: AccessSpec }).spec ?? {}) as AccessSpec;
 }
@@ -121,8 +126,7 @@ export function reviewResources(): ResourceDefinition[] {
           if (!s.user && !(s.groups ?? []).length) {
             throw ApiError.invalid('SubjectAccessReview', 'authorization.k8s.io', '', [FieldError.invalid('spec.user', '', 'at least one of user or group must be specified')]);
           }
-          const subject: UserInfo = { name: s.user ?? '', uid: s.uid, groups: s.groups ?? [], extra: s.extra };
-          return { ...object, status: await accessStatus(ctx.auth, attributesFor(subject, s, 'SubjectAccessReview')) };
+          return { ...object, status: await accessStatus(ctx.auth, attributesFor(subjectOf(s), s, 'SubjectAccessReview')) };
         },
       },
     },
@@ -142,8 +146,7 @@ export function reviewResources(): ResourceDefinition[] {
               FieldError.invalid('spec.resourceAttributes.namespace', s.resourceAttributes.namespace ?? '', 'must match metadata.namespace'),
             ]);
           }
-          const subject: UserInfo = { name: s.user ?? '', uid: s.uid, groups: s.groups ?? [], extra: s.extra };
-          return { ...object, status: await accessStatus(ctx.auth, attributesFor(subject, s, 'LocalSubjectAccessReview')) };
+          return { ...object, status: await accessStatus(ctx.auth, attributesFor(subjectOf(s), s, 'LocalSubjectAccessReview')) };
         },
       },
     },

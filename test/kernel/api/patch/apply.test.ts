@@ -4,6 +4,7 @@ import { applyPatch, ApplyRequest } from '../../../../kernel/api/patch/apply';
 import { fieldPath, pe, FieldPath } from '../../../../kernel/api/patch/field-set';
 import { decodeManagedFields, updateManagedFields } from '../../../../kernel/api/patch/managed-fields';
 import { configMapSchema, deployment, deploymentSchema, widgetSchema } from './fixtures';
+import { apiErrorOf as applyError } from '../../../support/errors';
 
 type Obj = Record<string, any>;
 
@@ -27,15 +28,6 @@ function owns(object: KubeObject, manager: string, path: FieldPath, operation = 
   return !!e && [...decodeManagedFields([e]).values()][0].set.has(path);
 }
 
-function applyError(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  throw new Error('expected an ApiError');
-}
 
 const containers = fieldPath('spec', 'template', 'spec', 'containers');
 const container = (name: string) => [...containers, pe.key([['name', name]])];

@@ -1,5 +1,6 @@
 import { ApiError } from '../../../../kernel/api/errors';
 import { applyJsonPatch, MAX_JSON_PATCH_OPERATIONS } from '../../../../kernel/api/patch/json-patch';
+import { apiErrorOf as catchError } from '../../../support/errors';
 
 const pod = () => ({
   apiVersion: 'v1',
@@ -82,12 +83,3 @@ describe('applyJsonPatch', () => {
   });
 });
 
-function catchError(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  throw new Error('expected an ApiError');
-}

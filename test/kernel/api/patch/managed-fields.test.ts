@@ -10,6 +10,7 @@ import {
 } from '../../../../kernel/api/patch/managed-fields';
 import { fieldPath } from '../../../../kernel/api/patch/field-set';
 import { deployment, deploymentSchema } from './fixtures';
+import { apiErrorOf as catchError } from '../../../support/errors';
 
 type Obj = Record<string, any>;
 
@@ -313,12 +314,3 @@ describe('validatePatchOptions', () => {
   });
 });
 
-function catchError(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  throw new Error('expected an ApiError');
-}

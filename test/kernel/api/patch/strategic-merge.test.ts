@@ -1,6 +1,7 @@
 import { ApiError } from '../../../../kernel/api/errors';
 import { strategicMergePatch } from '../../../../kernel/api/patch/strategic-merge';
 import { configMapSchema, deployment, deploymentSchema } from './fixtures';
+import { apiErrorOf as catchError } from '../../../support/errors';
 
 type Obj = Record<string, any>;
 
@@ -269,12 +270,3 @@ describe('strategicMergePatch', () => {
   });
 });
 
-function catchError(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  throw new Error('expected an ApiError');
-}

@@ -9,6 +9,7 @@ import { IPRangeAllocator, PortRangeAllocator } from '../../../../kernel/api/res
 import { builtinResources } from '../../../../kernel/api/resources';
 import { deepCopy, type KubeObject, type StoredObject } from '../../../../kernel/api/types';
 import { validateObjectMeta, validateObjectMetaUpdate } from '../../../../kernel/api/validation';
+export { apiErrorOf } from '../../../support/errors';
 
 export const NOW = new Date('2024-05-01T12:00:00Z');
 export const CREATED = '2024-05-01T11:00:00Z';
@@ -98,16 +99,6 @@ export function update(def: ResourceDefinition, old: StoredObject, input: KubeOb
   return object;
 }
 
-/** The message of the ApiError a call throws. */
-export function apiErrorOf(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  throw new Error('expected an ApiError');
-}
 
 /** An object with a spec change applied (deep copy). */
 export function edit<T extends KubeObject>(object: T, change: (copy: T) => void): T {
