@@ -305,7 +305,7 @@ export class ApiServer {
       if (info.subresource === 'log' && info.verb === 'get') return this.podLogs(req, res, resource, info, query);
       throw ApiError.badRequest(`Upgrade request required`);
     }
-    const rendering = info.verb === 'delete' || info.verb === 'deletecollection' ? negotiateRendering(req.headers.accept) : negotiateRendering(req.headers.accept);
+    const rendering = negotiateRendering(req.headers.accept);
     const ctx: RequestContext = {
       user,
       dryRun: parseDryRun(query),
@@ -508,9 +508,8 @@ export class ApiServer {
     const ephemeral = (spec.ephemeralContainers ?? []).map((c) => c.name);
     let container = query.get('container') ?? '';
     if (!container) {
-      const defaulted = pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'];
+      // Like kube-apiserver: only a single container is implied (kubectl itself reads the default-container annotation).
       if (containers.length === 1) container = containers[0];
-      else if (defaulted && containers.includes(defaulted)) container = defaulted;
       else {
         const initPart = inits.length ? ` or one of the init containers: [${inits.join(' ')}]` : '';
         throw ApiError.badRequest(`a container name must be specified for pod ${pod.metadata.name}, choose one of: [${containers.join(' ')}]${initPart}`);
