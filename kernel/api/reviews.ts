@@ -8,7 +8,7 @@
 import type { AuthorizationAttributes, UserInfo } from '../auth/types';
 import { ApiError, FieldError } from './errors';
 import type { RequestAuth } from './auth';
-import type { ResourceDefinition } from './resource';
+import type { ResourceDefinition, ReviewHandler } from './resource';
 import type { KubeObject } from './types';
 
 export interface ReviewContext {
@@ -54,6 +54,11 @@ async function accessStatus(auth: RequestAuth, attributes: AuthorizationAttribut
   return decision.allowed ? { allowed: true, ...(decision.reason ? { reason: decision.reason } : {}) } : { allowed: false, ...(decision.reason ? { reason: decision.reason } : {}) };
 }
 
+/** authentication.k8s.io UserInfo, as reviews report it. */
+function userInfoOf(u: UserInfo): object {
+  return { username: u.name, ...(u.uid ? { uid: u.uid } : {}), groups: u.groups, ...(u.extra ? { extra: u.extra } : {}) };
+}
+
 /** The user a SubjectAccessReview asks about. */
 function subjectOf(s: AccessSpec): UserInfo {
   return { name: s.user ?? '', uid: s.uid, groups: s.groups ?? [], extra: s.extra };
@@ -63,141 +68,83 @@ function spec(object: KubeObject): AccessSpec {
   return ((object as { spec?: AccessSpec }).spec ?? {}) as AccessSpec;
 }
 
-const create = ['create'] as const;
 
-const selfSubjectReview: ResourceDefinition['review'] = {
+const selfSubjectReview: ReviewHandler = {
   async create(object, ctx) {
     const u = ctx.user;
-    return { ...object, status: { userInfo: { username: u.name, ...(u.uid ? { uid: u.uid } : {}), groups: u.groups, ...(u.extra ? { extra: u.extra } : {}) } } };
+    return { ...object, status: { userInfo: userInfoOf(u) } };
   },
 };
 
 export function reviewResources(): ResourceDefinition[] {
   return [
-    {
-      group: 'authorization.k8s.io',
-      version: 'v1',
-      kind: 'SelfSubjectAccessReview',
-      plural: 'selfsubjectaccessreviews',
-      singular: 'selfsubjectaccessreview',
-      namespaced: false,
-      verbs: create,
-      review: {
-        async create(object, ctx) {
-          const status = await accessStatus(ctx.auth, attributesFor(ctx.user, spec(object), 'SelfSubjectAccessReview'));
-          return { ...object, status };
-        },
+    reviewResource('authorization.k8s.io', 'v1', 'SelfSubjectAccessReview', false, {
+      async create(object, ctx) {
+        const status = await accessStatus(ctx.auth, attributesFor(ctx.user, spec(object), 'SelfSubjectAccessReview'));
+        return { ...object, status };
       },
-    },
-    {
-      group: 'authorization.k8s.io',
-      version: 'v1',
-      kind: 'SelfSubjectRulesReview',
-      plural: 'selfsubjectrulesreviews',
-      singular: 'selfsubjectrulesreview',
-      namespaced: false,
-      verbs: create,
-      review: {
-        async create(object, ctx) {
-          // Rules can be listed only when everything is allowed; authorizer plugins cannot enumerate theirs.
-          const all = ctx.auth.allowsEverything(ctx.user);
-          const status = all
-            ? {
-                resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
-                nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
-                incomplete: false,
-              }
-            : { resourceRules: [], nonResourceRules: [], incomplete: true, evaluationError: 'the installed authorizers cannot list rules' };
-          return { ...object, status };
-        },
+    }),
+    reviewResource('authorization.k8s.io', 'v1', 'SelfSubjectRulesReview', false, {
+      async create(object, ctx) {
+        // Rules can be listed only when everything is allowed; authorizer plugins cannot enumerate theirs.
+        const all = ctx.auth.allowsEverything(ctx.user);
+        const status = all
+          ? {
+              resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
+              nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
+              incomplete: false,
+            }
+          : { resourceRules: [], nonResourceRules: [], incomplete: true, evaluationError: 'the installed authorizers cannot list rules' };
+        return { ...object, status };
       },
-    },
-    {
-      group: 'authorization.k8s.io',
-      version: 'v1',
-      kind: 'SubjectAccessReview',
-      plural: 'subjectaccessreviews',
-      singular: 'subjectaccessreview',
-      namespaced: false,
-      verbs: create,
-      review: {
-        async create(object, ctx) {
-          const s = spec(object);
-          if (!s.user && !(s.groups ?? []).length) {
-            throw ApiError.invalid('SubjectAccessReview', 'authorization.k8s.io', '', [FieldError.invalid('spec.user', '', 'at least one of user or group must be specified')]);
-          }
-          return { ...object, status: await accessStatus(ctx.auth, attributesFor(subjectOf(s), s, 'SubjectAccessReview')) };
-        },
+    }),
+    reviewResource('authorization.k8s.io', 'v1', 'SubjectAccessReview', false, {
+      async create(object, ctx) {
+        const s = spec(object);
+        if (!s.user && !(s.groups ?? []).length) {
+          throw ApiError.invalid('SubjectAccessReview', 'authorization.k8s.io', '', [FieldError.invalid('spec.user', '', 'at least one of user or group must be specified')]);
+        }
+        return { ...object, status: await accessStatus(ctx.auth, attributesFor(subjectOf(s), s, 'SubjectAccessReview')) };
       },
-    },
-    {
-      group: 'authorization.k8s.io',
-      version: 'v1',
-      kind: 'LocalSubjectAccessReview',
-      plural: 'localsubjectaccessreviews',
-      singular: 'localsubjectaccessreview',
-      namespaced: true,
-      verbs: create,
-      review: {
-        async create(object, ctx) {
-          const s = spec(object);
-          if (s.resourceAttributes && s.resourceAttributes.namespace !== ctx.namespace) {
-            throw ApiError.invalid('LocalSubjectAccessReview', 'authorization.k8s.io', '', [
-              FieldError.invalid('spec.resourceAttributes.namespace', s.resourceAttributes.namespace ?? '', 'must match metadata.namespace'),
-            ]);
-          }
-          return { ...object, status: await accessStatus(ctx.auth, attributesFor(subjectOf(s), s, 'LocalSubjectAccessReview')) };
-        },
+    }),
+    reviewResource('authorization.k8s.io', 'v1', 'LocalSubjectAccessReview', true, {
+      async create(object, ctx) {
+        const s = spec(object);
+        if (s.resourceAttributes && s.resourceAttributes.namespace !== ctx.namespace) {
+          throw ApiError.invalid('LocalSubjectAccessReview', 'authorization.k8s.io', '', [
+            FieldError.invalid('spec.resourceAttributes.namespace', s.resourceAttributes.namespace ?? '', 'must match metadata.namespace'),
+          ]);
+        }
+        return { ...object, status: await accessStatus(ctx.auth, attributesFor(subjectOf(s), s, 'LocalSubjectAccessReview')) };
       },
-    },
-    {
-      group: 'authentication.k8s.io',
-      version: 'v1',
-      kind: 'SelfSubjectReview',
-      plural: 'selfsubjectreviews',
-      singular: 'selfsubjectreview',
-      namespaced: false,
-      verbs: create,
-      review: selfSubjectReview,
-    },
+    }),
+    reviewResource('authentication.k8s.io', 'v1', 'SelfSubjectReview', false, selfSubjectReview),
     // kubectl 1.27 asks for `auth whoami` in v1beta1 only (v1 is GA from 1.28).
-    {
-      group: 'authentication.k8s.io',
-      version: 'v1beta1',
-      kind: 'SelfSubjectReview',
-      plural: 'selfsubjectreviews',
-      singular: 'selfsubjectreview',
-      namespaced: false,
-      verbs: create,
-      review: selfSubjectReview,
-    },
-    {
-      group: 'authentication.k8s.io',
-      version: 'v1',
-      kind: 'TokenReview',
-      plural: 'tokenreviews',
-      singular: 'tokenreview',
-      namespaced: false,
-      verbs: create,
-      review: {
-        async create(object, ctx) {
-          const token = (object as { spec?: { token?: string } }).spec?.token;
-          if (!token) throw ApiError.invalid('TokenReview', 'authentication.k8s.io', '', [FieldError.required('spec.token')]);
-          let user: UserInfo | undefined;
-          try {
-            user = await ctx.auth.authenticate({ headers: { authorization: `Bearer ${token}` } });
-          } catch (err) {
-            // A rejected token is an answer ("not authenticated"), not a failure of the review.
-            if (!(err instanceof ApiError)) throw err;
-            return { ...object, status: { authenticated: false, error: err.message } };
-          }
-          if (!user) return { ...object, status: { authenticated: false } };
-          return {
-            ...object,
-            status: { authenticated: true, user: { username: user.name, ...(user.uid ? { uid: user.uid } : {}), groups: user.groups, ...(user.extra ? { extra: user.extra } : {}) } },
-          };
-        },
+    reviewResource('authentication.k8s.io', 'v1beta1', 'SelfSubjectReview', false, selfSubjectReview),
+    reviewResource('authentication.k8s.io', 'v1', 'TokenReview', false, {
+      async create(object, ctx) {
+        const token = (object as { spec?: { token?: string } }).spec?.token;
+        if (!token) throw ApiError.invalid('TokenReview', 'authentication.k8s.io', '', [FieldError.required('spec.token')]);
+        let user: UserInfo | undefined;
+        try {
+          user = await ctx.auth.authenticate({ headers: { authorization: `Bearer ${token}` } });
+        } catch (err) {
+          // A rejected token is an answer ("not authenticated"), not a failure of the review.
+          if (!(err instanceof ApiError)) throw err;
+          return { ...object, status: { authenticated: false, error: err.message } };
+        }
+        if (!user) return { ...object, status: { authenticated: false } };
+        return {
+          ...object,
+          status: { authenticated: true, user: userInfoOf(user) },
+        };
       },
-    },
+    }),
   ];
+}
+
+/** A review resource: cluster-scoped unless said otherwise, `create` only, no storage. */
+function reviewResource(group: string, version: string, kind: string, namespaced: boolean, review: ReviewHandler): ResourceDefinition {
+  const plural = `${kind.toLowerCase()}s`;
+  return { group, version, kind, plural, singular: kind.toLowerCase(), namespaced, verbs: ['create'], review };
 }
