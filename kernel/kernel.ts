@@ -35,6 +35,7 @@ import { WatchManager } from './api/watch';
 import { ResourceHandlers } from './api/handlers';
 import { ApiServer } from './api/server';
 import { NodeStreams } from './api/node-streams';
+import { ContainerRuntimeRegistry } from './runtime/types';
 import { ensureClusterPki, ClusterPki } from './api/pki';
 import { InProcessApiClient } from './client/in-process';
 import { ApiError, isApiError } from './api/errors';
@@ -67,6 +68,8 @@ export class Kernel {
   readonly resources = new ResourceRegistry();
   readonly schemas = new SchemaRegistry();
   readonly nodeStreams = new NodeStreams();
+  /** Container runtimes provided by plugins (runtime-docker, runtime-simulated). */
+  readonly runtimes = new ContainerRuntimeRegistry();
   readonly logger: Logger;
   readonly clock: ClockInterface;
   /** The cluster admin's client (system:admin, in-process). */
@@ -100,6 +103,8 @@ export class Kernel {
     this.container.register(tokens.Clock, { useValue: this.clock });
     this.container.register(tokens.SchemaRegistry, { useValue: this.schemas });
     this.container.register(tokens.ApiClient, { useValue: this.client });
+    this.container.register(tokens.ContainerRuntimes, { useValue: this.runtimes });
+    this.container.register(tokens.NodeStreams, { useValue: this.nodeStreams });
     this.attributeHookErrors();
   }
 

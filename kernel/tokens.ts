@@ -13,6 +13,8 @@ import type { Logger as LoggerInterface } from './log';
 import type { KernelHooks as KernelHooksInterface } from './hooks';
 import type { ClusterConfig as ClusterConfigInterface } from './config';
 import type { SchemaRegistry as SchemaRegistryClass } from './api/openapi/schemas';
+import type { ContainerRuntimeRegistry as ContainerRuntimeRegistryClass } from './runtime/types';
+import type { NodeStreams as NodeStreamsClass } from './api/node-streams';
 
 export type Store = StoreInterface;
 export const Store: InjectionToken<Store> = Symbol('Store');
@@ -34,3 +36,11 @@ export const ClusterConfig: InjectionToken<ClusterConfig> = Symbol('ClusterConfi
 
 export type SchemaRegistry = SchemaRegistryClass;
 export const SchemaRegistry: InjectionToken<SchemaRegistry> = Symbol('SchemaRegistry');
+
+/** The container runtimes plugins provide, by name (`docker`, `simulated`); nodes pick one in cluster.yaml. */
+export type ContainerRuntimes = ContainerRuntimeRegistryClass;
+export const ContainerRuntimes: InjectionToken<ContainerRuntimes> = Symbol('ContainerRuntimes');
+
+/** Where node agents in this process register to serve pods/log, exec and attach. */
+export type NodeStreams = NodeStreamsClass;
+export const NodeStreams: InjectionToken<NodeStreams> = Symbol('NodeStreams');
