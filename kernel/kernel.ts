@@ -216,6 +216,7 @@ export class Kernel {
       logger: this.logger.child('apiserver'),
       maxRequestBytes: this.config.api.maxRequestBytes,
       auth,
+      kubeletToken: this.adminToken,
       now,
       isReady: () => this.ready,
     });

@@ -4,6 +4,8 @@
  * it, valid for the listen address, localhost and the `kubernetes` Service
  * names. kubeconfig files embed the CA, as kubeadm's do.
  */
+// @peculiar/x509 resolves its algorithms through tsyringe, which needs the Reflect polyfill first.
+import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { webcrypto } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';

@@ -29,7 +29,9 @@ import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersio
 import { toTable, toPartialObjectMetadataList, partialObjectMetadata, IncludeObject } from './table';
 import type { StoredObject } from './types';
 import { versionInfo } from './version';
-import type { NodeStreams, PodLogOptions, PodStreamTarget, ConnectKind } from './node-streams';
+import type { NodeStreamProvider, NodeStreams, PodLogOptions, PodStreamTarget, ConnectKind } from './node-streams';
+import { kubeletEndpointOf, RemoteNodeStreams } from './node-proxy';
+import type { Node } from 'kubernetes-types/core/v1';
 import type { OpenApiService } from './openapi/service';
 import { decodeKubernetesProtobuf } from './protobuf';
 import { goJsonSyntaxError } from './json-syntax';
@@ -45,6 +47,8 @@ export interface ApiServerDeps {
   readonly logger: Logger;
   readonly maxRequestBytes: number;
   readonly auth: RequestAuth;
+  /** The token the server presents to remote node agents (theirs to check with a TokenReview). */
+  readonly kubeletToken?: string;
   readonly now: () => Date;
   /** Readiness: false until boot has finished. */
   readonly isReady: () => boolean;
@@ -544,8 +548,7 @@ export class ApiServer {
       res.writeHead(204).end();
       return;
     }
-    const provider = this.deps.nodeStreams.get(target.nodeName);
-    if (!provider) throw ApiError.serviceUnavailable(`no node agent is serving node "${target.nodeName}"`);
+    const provider = await this.nodeStreamsFor(target.nodeName);
     const abort = new AbortController();
     const end = () => abort.abort();
     this.openStreams.add(end);
@@ -588,9 +591,27 @@ export class ApiServer {
     await this.authorize(user, { ...info, verb: 'create' });
     const resource = this.resourceFor(info);
     const target = kind === 'portforward' ? await this.podTargetAny(resource, info) : await this.podTarget(resource, info, url.searchParams);
-    const provider = this.deps.nodeStreams.get(target.nodeName);
-    if (!provider) throw ApiError.serviceUnavailable(`no node agent is serving node "${target.nodeName}"`);
+    const provider = await this.nodeStreamsFor(target.nodeName);
     provider.connect(kind, target, url.searchParams, req, socket, head);
+  }
+
+  /**
+   * Who serves a node's streams: an agent in this process, else the node's
+   * own endpoint from its status (an agent elsewhere, `skiff agent`).
+   */
+  private async nodeStreamsFor(nodeName: string): Promise<NodeStreamProvider> {
+    const local = this.deps.nodeStreams.get(nodeName);
+    if (local) return local;
+    const nodes = this.deps.resources.get('', 'v1', 'nodes');
+    const node = nodes
+      ? ((await this.deps.handlers
+          .execute({ verb: 'get', resource: nodes, name: nodeName, ctx: { user: ADMIN_USER, warnings: [] } })
+          .then((r) => r.body)
+          .catch(() => undefined)) as Node | undefined)
+      : undefined;
+    const endpoint = node ? kubeletEndpointOf(node) : undefined;
+    if (!endpoint || !this.deps.kubeletToken) throw ApiError.serviceUnavailable(`no node agent is serving node "${nodeName}"`);
+    return new RemoteNodeStreams(endpoint, this.deps.kubeletToken);
   }
 
   private async podTargetAny(resource: ServedResource, info: RequestInfo): Promise<PodStreamTarget> {
