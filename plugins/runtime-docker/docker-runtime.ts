@@ -262,7 +262,9 @@ export class DockerRuntime implements ContainerRuntime {
     return startSession(connection, { ...options, stdin: info.Config.OpenStdin ? options.stdin : undefined, tty: info.Config.Tty, signal }, {
       resize: (w, h) => container.resize({ w, h }),
       onAbort: async () => undefined,
-      exitCode: async () => (await pollUntil(stopped, DETACH_DEADLINE_MS)) ?? 0,
+      // Detached by abort: what is known now. Otherwise the streams ended
+      // because the container stopped (its state lags a little) or detached.
+      exitCode: async (aborted) => (aborted ? await stopped() : await pollUntil(stopped, DETACH_DEADLINE_MS)) ?? 0,
     });
   }
 
