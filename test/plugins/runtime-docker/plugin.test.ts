@@ -9,7 +9,7 @@ import { builtinPlugins } from '../../../plugins';
 import plugin, { dockerRuntimeFactory, PLUGIN_NAME } from '../../../plugins/runtime-docker';
 import { resolveOptions } from '../../../plugins/runtime-docker/options';
 import { startCluster } from '../../support/cluster';
-import { Collector, requireEngine, runContainer, TestNode } from './support';
+import { Collector, runContainer, TestNode } from './support';
 
 const node = new TestNode();
 beforeAll(() => node.start());
@@ -22,7 +22,6 @@ afterAll(async () => {
 const context = { nodeName: node.name, settings: {}, dataDir: node.dataDir };
 
 test('runtime-docker is a built-in plugin that registers the docker runtime', async () => {
-  await requireEngine();
   expect(await builtinPlugins['runtime-docker']!()).toBe(plugin);
   const cluster = await startCluster({ config: { plugins: [{ name: 'runtime-docker', options: { network: 'bridge', stopTimeoutSeconds: 5 } }] } });
   try {

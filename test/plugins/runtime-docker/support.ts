@@ -42,15 +42,19 @@ export class TestNode {
   readonly name = `rt-test-${randomBytes(4).toString('hex')}`;
   readonly dataDir = mkdtempSync(path.join(os.tmpdir(), 'skiff-runtime-docker-'));
   runtime!: DockerRuntime;
+  /** Whether the engine answered; cleanup after a failed start would only repeat the failure. */
+  private started = false;
 
   async start(): Promise<DockerRuntime> {
     await requireEngine();
+    this.started = true;
     this.runtime = (await dockerRuntimeFactory(resolveOptions({}))({ nodeName: this.name, settings: {}, dataDir: this.dataDir })) as DockerRuntime;
     return this.runtime;
   }
 
   /** Ids of every container (sandboxes too) labelled with this node. */
   async leftovers(): Promise<string[]> {
+    if (!this.started) return [];
     const list = await docker.listContainers({ all: true, filters: { label: [`${RuntimeLabels.node}=${this.name}`] } });
     return list.map((c) => c.Id);
   }
