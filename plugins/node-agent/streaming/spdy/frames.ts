@@ -31,6 +31,8 @@ export const RstStatus = {
   ProtocolError: 1,
   InvalidStream: 2,
   RefusedStream: 3,
+  /** What spdystream's Reset() sends (kubectl resets every stream when it closes the connection). */
+  Cancel: 5,
   StreamInUse: 8,
   StreamAlreadyClosed: 9,
 } as const;
