@@ -216,9 +216,13 @@ async function runSimple(command: SimpleCommand, outer: ProcessContext, lastStat
     case 'cat': {
       if (args.length === 0) {
         if (ctx.stdin) {
-          for await (const chunk of ctx.stdin) {
-            ctx.woke();
-            ctx.stdout(String(chunk));
+          try {
+            for await (const chunk of ctx.stdin) {
+              ctx.woke();
+              ctx.stdout(String(chunk));
+            }
+          } catch {
+            // A client's stdin that fails (it went away) ends the input, as a closed pipe would.
           }
           ctx.woke();
         }
