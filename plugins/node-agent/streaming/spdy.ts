@@ -122,7 +122,8 @@ export function serveSpdy(
     if (expected.every((t) => streams.has(t))) {
       started = true;
       clearTimeout(creationTimer);
-      void session.run(handler);
+      // run() reports handler faults itself; anything reaching here is a fault of this module: drop the connection, not the process.
+      session.run(handler).catch(() => connection.destroy());
     }
   };
   connection.onClose = () => {

@@ -77,7 +77,8 @@ export function serveWebSocket(
   }
   // ws answers malformed handshakes itself (400/405/426) and never calls back for them.
   handshaker.handleUpgrade(request, socket, head, (ws) => {
-    void runSession(ws, protocol, options, handler);
+    // run() reports handler faults itself; anything reaching here is a fault of this module: drop the connection, not the process.
+    runSession(ws, protocol, options, handler).catch(() => ws.terminate());
   });
 }
 
