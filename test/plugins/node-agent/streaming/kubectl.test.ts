@@ -298,3 +298,22 @@ describe('@kubernetes/client-node Exec', () => {
     expect(status).toEqual({ metadata: {}, status: 'Success' });
   });
 });
+
+describe('through the API server', () => {
+  test('an exec with no stream at all is refused before any upgrade: 400 in the kubelet\'s words', async () => {
+    const http = new ApiHttp(cluster);
+    try {
+      const before = sessions.length;
+      const answer = await http.upgrade('POST', `/api/v1/namespaces/${NAMESPACE}/pods/${POD}/exec?command=ls&stdin=false`, {
+        Upgrade: 'SPDY/3.1',
+        'X-Stream-Protocol-Version': 'v4.channel.k8s.io',
+      });
+      if (answer.upgraded) throw new Error('the request was upgraded');
+      expect(answer.response.status).toBe(400);
+      expect(answer.response.json()).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'BadRequest', code: 400, message: 'you must specify at least 1 of stdin, stdout, stderr' });
+      expect(sessions.length).toBe(before);
+    } finally {
+      http.close();
+    }
+  });
+});
