@@ -1,0 +1,200 @@
+/**
+ * core/v1 Events as the kubelet records them (what `kubectl describe pod`
+ * shows): source `kubelet` on the node, reportingComponent/Instance, and
+ * repeated events folded into one object whose `count` and `lastTimestamp`
+ * grow, as client-go's EventCorrelator does:
+ *
+ * - the same event again (same object, field path, type, reason, message)
+ *   patches the existing Event's count instead of creating another;
+ * - more than 10 events that differ only in message within 10 minutes are
+ *   combined into one: "(combined from similar events): <latest message>".
+ *
+ * Recording never blocks or fails the caller: writes go out in order on a
+ * background chain, and a failed write is logged and dropped, as client-go's
+ * broadcaster does (events are best effort in Kubernetes).
+ */
+import type { ApiClient } from '../../kernel/client/types';
+import type { Clock } from '../../kernel/client/clock';
+import type { Logger } from '../../kernel/log';
+import { isApiError } from '../../kernel/api/errors';
+
+export type EventType = 'Normal' | 'Warning';
+
+export const EVENTS = { group: '', version: 'v1', resource: 'events', kind: 'Event', namespaced: true } as const;
+
+/** The object an event is about. */
+export interface InvolvedObject {
+  readonly kind: string;
+  readonly apiVersion: string;
+  readonly name: string;
+  readonly namespace?: string;
+  readonly uid?: string;
+  readonly resourceVersion?: string;
+  /** `spec.containers{name}` for container events. */
+  readonly fieldPath?: string;
+}
+
+/** Something that records events about pods and the node. */
+export interface EventSink {
+  record(object: InvolvedObject, type: EventType, reason: string, message: string): void;
+}
+
+interface Recorded {
+  name: string;
+  namespace: string;
+  count: number;
+  firstTimestamp: string;
+}
+
+interface Similar {
+  messages: Set<string>;
+  lastSeen: number;
+}
+
+/** client-go's defaults: 10 similar events within 10 minutes are combined; the cache holds 4096 keys. */
+const MAX_SIMILAR = 10;
+const SIMILAR_WINDOW_MS = 10 * 60 * 1000;
+const CACHE_SIZE = 4096;
+
+/** The object reference for a pod, with `fieldPath` for one of its containers. */
+export function podRef(pod: { readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly uid?: string; readonly resourceVersion?: string } }, fieldPath?: string): InvolvedObject {
+  const m = pod.metadata ?? {};
+  return { kind: 'Pod', apiVersion: 'v1', name: m.name ?? '', namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, fieldPath };
+}
+
+/** `spec.containers{web}` / `spec.initContainers{setup}`: how Kubernetes names a container in an event. */
+export function containerFieldPath(kind: 'init' | 'app', name: string): string {
+  return kind === 'init' ? `spec.initContainers{${name}}` : `spec.containers{${name}}`;
+}
+
+/** The node's own reference (the kubelet uses the node name as uid). */
+export function nodeRef(nodeName: string): InvolvedObject {
+  return { kind: 'Node', apiVersion: 'v1', name: nodeName, uid: nodeName };
+}
+
+/** RFC 3339 at second precision, as metav1.Time serialises. */
+export function rfc3339(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+export class EventRecorder implements EventSink {
+  private readonly recorded = new Map<string, Recorded>();
+  private readonly similar = new Map<string, Similar>();
+  private chain: Promise<void> = Promise.resolve();
+  private pending = 0;
+  private lastNanos = 0n;
+
+  constructor(
+    private readonly client: ApiClient,
+    private readonly options: { readonly nodeName: string; readonly clock: Clock; readonly logger: Logger; readonly component?: string },
+  ) {}
+
+  record(object: InvolvedObject, type: EventType, reason: string, message: string): void {
+    const now = this.options.clock.now();
+    const component = this.options.component ?? 'kubelet';
+    const objectKey = [component, this.options.nodeName, object.kind, object.namespace ?? '', object.name, object.uid ?? '', object.apiVersion, type, reason].join('\u0000');
+
+    // The aggregator: many events that differ only in message become one.
+    let effectiveMessage = message;
+    let similarKey = objectKey;
+    const similar = this.similar.get(objectKey);
+    if (similar && now - similar.lastSeen > SIMILAR_WINDOW_MS) similar.messages.clear();
+    const entry = similar ?? { messages: new Set<string>(), lastSeen: now };
+    entry.lastSeen = now;
+    entry.messages.add(message);
+    this.remember(this.similar, objectKey, entry);
+    if (entry.messages.size > MAX_SIMILAR) {
+      effectiveMessage = `(combined from similar events): ${message}`;
+      similarKey = `${objectKey}\u0000combined`;
+    }
+    const key = effectiveMessage === message ? `${objectKey}\u0000${object.fieldPath ?? ''}\u0000${message}` : similarKey;
+
+    const timestamp = rfc3339(now);
+    const previous = this.recorded.get(key);
+    const namespace = object.namespace || 'default';
+    if (previous) {
+      previous.count++;
+      const count = previous.count;
+      this.enqueue(async () => {
+        try {
+          await this.client.patch(EVENTS, previous.name, 'merge', { count, lastTimestamp: timestamp, message: effectiveMessage }, { namespace: previous.namespace });
+        } catch (err) {
+          if (!isApiError(err, 'NotFound')) throw err;
+          // The event expired (or was deleted): record it anew with what we know.
+          await this.create(previous.name, namespace, object, type, reason, effectiveMessage, previous.firstTimestamp, timestamp, count);
+        }
+      });
+      return;
+    }
+    const name = `${object.name}.${this.uniqueNanos(now).toString(16)}`;
+    const fresh: Recorded = { name, namespace, count: 1, firstTimestamp: timestamp };
+    this.remember(this.recorded, key, fresh);
+    this.enqueue(() => this.create(name, namespace, object, type, reason, effectiveMessage, timestamp, timestamp, 1));
+  }
+
+  /** Resolves once every event recorded so far has been written (or failed). */
+  async flush(): Promise<void> {
+    while (this.pending > 0) await this.chain;
+  }
+
+  private async create(name: string, namespace: string, object: InvolvedObject, type: EventType, reason: string, message: string, first: string, last: string, count: number): Promise<void> {
+    const component = this.options.component ?? 'kubelet';
+    const involvedObject: Record<string, unknown> = { kind: object.kind, apiVersion: object.apiVersion, name: object.name };
+    if (object.namespace) involvedObject.namespace = object.namespace;
+    if (object.uid) involvedObject.uid = object.uid;
+    if (object.resourceVersion) involvedObject.resourceVersion = object.resourceVersion;
+    if (object.fieldPath) involvedObject.fieldPath = object.fieldPath;
+    try {
+      await this.client.create(
+        EVENTS,
+        {
+          apiVersion: 'v1',
+          kind: 'Event',
+          metadata: { name, namespace },
+          involvedObject,
+          reason,
+          message,
+          type,
+          source: { component, host: this.options.nodeName },
+          firstTimestamp: first,
+          lastTimestamp: last,
+          count,
+          reportingComponent: component,
+          reportingInstance: this.options.nodeName,
+        },
+        { namespace },
+      );
+    } catch (err) {
+      // A second agent (or a restart) may have created it already: count it in instead.
+      if (!isApiError(err, 'AlreadyExists')) throw err;
+      await this.client.patch(EVENTS, name, 'merge', { count, lastTimestamp: last, message }, { namespace });
+    }
+  }
+
+  private enqueue(write: () => Promise<void>): void {
+    this.pending++;
+    this.chain = this.chain
+      .then(write)
+      .catch((err: unknown) => {
+        // Deliberately absorbed: events are best effort; a lost event must not fail a pod.
+        this.options.logger.warn(`could not write event: ${(err as Error)?.message ?? String(err)}`);
+      })
+      .finally(() => {
+        this.pending--;
+      });
+  }
+
+  /** Event names are `<object>.<nanoseconds in hex>` (client-go's), unique even within one millisecond. */
+  private uniqueNanos(nowMs: number): bigint {
+    let nanos = BigInt(nowMs) * 1_000_000n;
+    if (nanos <= this.lastNanos) nanos = this.lastNanos + 1n;
+    this.lastNanos = nanos;
+    return nanos;
+  }
+
+  private remember<V>(map: Map<string, V>, key: string, value: V): void {
+    map.delete(key);
+    map.set(key, value);
+    if (map.size > CACHE_SIZE) map.delete(map.keys().next().value as string);
+  }
+}
