@@ -12,4 +12,6 @@ export const builtinPlugins: Record<string, () => Promise<Plugin<never>>> = {
   'runtime-docker': () => Promise.resolve(require('./runtime-docker').default),
   // The in-memory runtime for rehearsing large clusters; required lazily like the rest (CommonJS output).
   'runtime-simulated': () => Promise.resolve(require('./runtime-simulated').default),
+  // skiff's kubelet; required lazily like the rest, since the compiled output is CommonJS.
+  'node-agent': () => Promise.resolve(require('./node-agent').default),
 };
