@@ -240,11 +240,6 @@ export class ProbeManager {
     return this.workers.has(containerId);
   }
 
-  /** Resolves when no probe attempt is in flight (tests). */
-  async idle(): Promise<void> {
-    await Promise.all([...this.workers.values()].flatMap((m) => [...m.values()]).map((w) => w.wait()));
-  }
-
   /** Stop every worker and wait for attempts in flight. */
   async stop(): Promise<void> {
     const all = [...this.workers.values()].flatMap((m) => [...m.values()]);

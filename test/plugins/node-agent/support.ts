@@ -89,7 +89,10 @@ export class FakeContainerRuntime implements ContainerRuntime {
   /** Every mutating call, in order: `runPodSandbox web`, `createContainer web/app`, `stopContainer web/app 30`... */
   readonly calls: string[] = [];
   pulls = 0;
-  execHandler: (container: FakeContainer, command: readonly string[]) => { exitCode: number; output?: string } = () => ({ exitCode: 0 });
+  /** What an exec does: its exit code and output, or `done` to decide when it ends (a hanging command). */
+  execHandler: (container: FakeContainer, command: readonly string[]) => { exitCode?: number; output?: string; done?: Promise<number> } = () => ({ exitCode: 0 });
+  /** Every exec, as `pod/container: command words`. */
+  readonly execs: string[] = [];
   down = false;
   private seq = 0;
   private lastCreated = 0;
@@ -278,9 +281,10 @@ export class FakeContainerRuntime implements ContainerRuntime {
     this.check();
     const c = this.containers.get(id);
     if (!c || c.state !== 'running') throw new Error(`container ${id} is not running`);
+    this.execs.push(`${this.label(c)}: ${options.command.join(' ')}`);
     const result = this.execHandler(c, options.command);
     if (result.output) options.stdout?.write(result.output);
-    return { resize() {}, done: Promise.resolve(result.exitCode) };
+    return { resize() {}, done: result.done ?? Promise.resolve(result.exitCode ?? 0) };
   }
 
   async attach(id: string, options: Omit<ExecOptions, 'command'>): Promise<ExecSession> {
@@ -361,6 +365,8 @@ export interface Harness {
   advance(ms: number): Promise<void>;
   /** Let pending syncs and events land. */
   settle(): Promise<void>;
+  /** Retry `check` until it passes (for work on real sockets, which no clock drives), failing after `ms` of real time. */
+  eventually(check: () => Promise<void> | void, ms?: number): Promise<void>;
   /** Create a pod bound to the node (Kubernetes' defaults that matter here filled in). */
   createPod(name: string, spec: Partial<Pod['spec']> & { containers: NonNullable<Pod['spec']>['containers'] }, metadata?: Record<string, unknown>): Promise<Pod>;
   pod(name: string, namespace?: string): Promise<Pod>;
@@ -432,6 +438,19 @@ export async function harness(options: HarnessOptions = {}): Promise<Harness> {
         await api.flush();
         await h.agent.settled();
         await settle();
+      }
+    },
+    async eventually(check, ms = 5000) {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        await h.settle();
+        try {
+          await check();
+          return;
+        } catch (err) {
+          if (Date.now() > deadline) throw err;
+          await new Promise((r) => setTimeout(r, 5));
+        }
       }
     },
     async createPod(name, spec, metadata = {}) {
