@@ -308,7 +308,8 @@ export class PodSyncer {
   private async startContainers(pod: Pod, state: PodRuntimeState, sandboxId: string, volumes: ReadonlyMap<string, PodVolume>, rec: PodRecord): Promise<boolean> {
     const newest = this.newestByName(state);
     const appNames = new Set((pod.spec?.containers ?? []).map((c) => c.name));
-    const appStarted = state.containers.some((c) => kindOf(c) === 'app' && appNames.has(nameOf(c)));
+    // Initialised in this sandbox: a new sandbox runs the init containers again (the kubelet purges them).
+    const appStarted = state.containers.some((c) => kindOf(c) === 'app' && appNames.has(nameOf(c)) && (c.sandboxId === undefined || c.sandboxId === sandboxId));
     let createdAny = false;
     const start = async (spec: Container, kind: ContainerKind): Promise<void> => {
       if (await this.startOrBackOff(pod, spec, kind, newest.get(spec.name), sandboxId, volumes, rec)) createdAny = true;
@@ -697,15 +698,18 @@ export class PodSyncer {
    */
   private async collectGarbage(state: PodRuntimeState): Promise<void> {
     const seen = new Map<string, number>();
+    const kept = new Set<string>();
     for (const c of state.containers) {
       const key = `${kindOf(c)}/${nameOf(c)}`;
       const n = (seen.get(key) ?? 0) + 1;
       seen.set(key, n);
       if (n > 2 && c.state === 'exited') await this.o.runtime.removeContainer(c.id);
+      else kept.add(c.id);
     }
     for (const s of state.sandboxes.slice(1)) {
       if (s.state === 'ready') continue;
-      if (state.containers.some((c) => c.sandboxId === s.id && c.state === 'running')) continue;
+      // Removing a sandbox removes its containers: keep it while an instance we keep lives in it.
+      if (state.containers.some((c) => c.sandboxId === s.id && kept.has(c.id))) continue;
       await this.o.runtime.removePodSandbox(s.id);
     }
   }

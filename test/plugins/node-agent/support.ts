@@ -33,7 +33,7 @@ import type {
 } from '../../../kernel/runtime/types';
 import { ImagePullError, RuntimeLabels } from '../../../kernel/runtime/types';
 import { silentLogger } from '../../../kernel/log';
-import type { KubeObject } from '../../../kernel/api/types';
+import type { KubeObject, StoredObject } from '../../../kernel/api/types';
 import { FakeApiClient } from '../../kernel/client/fake-api';
 import { FakeClock, settle } from '../../kernel/client/fake-clock';
 import { NodeAgent } from '../../../plugins/node-agent/agent';
@@ -43,6 +43,38 @@ import type { NodeAgentPluginOptions } from '../../../plugins/node-agent/options
 import type { Mounter } from '../../../plugins/node-agent/volumes';
 
 export { FakeApiClient, FakeClock, settle };
+
+/**
+ * The FakeApiClient with the API server's graceful pod deletion (the fake
+ * ignores grace periods): deleting a pod bound to a node that has not
+ * finished sets deletionTimestamp and deletionGracePeriodSeconds (the
+ * request's, else the pod's terminationGracePeriodSeconds, else 30) and
+ * leaves it to the node; grace 0 deletes at once.
+ */
+export class GracefulPodsApi extends FakeApiClient {
+  constructor(private readonly clock: FakeClock) {
+    super({ now: () => new Date(clock.now()) });
+  }
+
+  override async delete(type: Parameters<FakeApiClient['delete']>[0], name: string, options: Parameters<FakeApiClient['delete']>[2] = {}) {
+    if (type.resource === 'pods' && options.gracePeriodSeconds !== 0) {
+      // Reaching into the fake's store: it has no graceful deletion of its own.
+      const internals = this as unknown as { objects: Map<string, StoredObject>; key(t: unknown, ns: string | undefined, n: string): string; store(t: unknown, prev: StoredObject, next: StoredObject): KubeObject };
+      const key = internals.key(type, options.namespace, name);
+      const existing = internals.objects.get(key) as (StoredObject & { spec?: Pod['spec']; status?: Pod['status'] }) | undefined;
+      const phase = existing?.status?.phase;
+      if (existing && existing.spec?.nodeName && phase !== 'Succeeded' && phase !== 'Failed') {
+        if (existing.metadata.deletionTimestamp) return JSON.parse(JSON.stringify(existing)) as KubeObject;
+        const next = JSON.parse(JSON.stringify(existing)) as StoredObject;
+        const meta = next.metadata as { deletionTimestamp?: string; deletionGracePeriodSeconds?: number };
+        meta.deletionTimestamp = new Date(this.clock.now()).toISOString();
+        meta.deletionGracePeriodSeconds = options.gracePeriodSeconds ?? existing.spec.terminationGracePeriodSeconds ?? 30;
+        return internals.store(type, existing, next);
+      }
+    }
+    return super.delete(type, name, options);
+  }
+}
 
 export interface FakeSandbox {
   id: string;
@@ -387,7 +419,7 @@ export interface HarnessOptions {
 
 export async function harness(options: HarnessOptions = {}): Promise<Harness> {
   const clock = options.clock ?? new FakeClock(Date.UTC(2024, 0, 1, 12, 0, 0));
-  const api = options.api ?? new FakeApiClient({ now: () => new Date(clock.now()) });
+  const api = options.api ?? new GracefulPodsApi(clock);
   const runtime = options.runtime ?? new FakeContainerRuntime(clock);
   const mounter = new FakeMounter();
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'skiff-node-agent-'));
@@ -436,8 +468,14 @@ export async function harness(options: HarnessOptions = {}): Promise<Harness> {
     async settle() {
       for (let i = 0; i < 5; i++) {
         await api.flush();
-        await h.agent.settled();
+        // A sync may be waiting on the fake clock (a preStop sleep, a grace period): that
+        // is as settled as it gets until the test moves time, so the wait is bounded.
+        let timer: NodeJS.Timeout | undefined;
+        const blocked = new Promise<'blocked'>((resolve) => (timer = setTimeout(() => resolve('blocked'), 200)));
+        const outcome = await Promise.race([h.agent.settled(), blocked]);
+        clearTimeout(timer);
         await settle();
+        if (outcome === 'blocked') return;
       }
     },
     async eventually(check, ms = 5000) {
