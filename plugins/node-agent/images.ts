@@ -77,7 +77,7 @@ export function goDuration(ms: number): string {
 export class ImageManager {
   private readonly inflight = new Map<string, Promise<ImageInfo>>();
   /** Registry → until when it is considered unreachable, and why. */
-  private readonly unreachable = new Map<string, { until: number; error: string }>();
+  private readonly unreachable = new Map<string, { until: number; at: number }>();
 
   constructor(private readonly o: ImageManagerOptions) {}
 
@@ -113,7 +113,8 @@ export class ImageManager {
     const registry = registryOf(image);
     const down = this.unreachable.get(registry);
     if (present && down && down.until > this.o.clock.now()) {
-      events.record(ref, 'Warning', 'Pulled', this.airGappedMessage(image, down.error));
+      const ago = goDuration(Math.round((this.o.clock.now() - down.at) / 1000) * 1000);
+      events.record(ref, 'Warning', 'Pulled', `Container image "${image}" already present on machine and used without pulling: the registry ${registry} could not be reached ${ago} ago`);
       return { ok: true, image: present };
     }
 
@@ -132,7 +133,7 @@ export class ImageManager {
     } catch (err) {
       if (!(err instanceof ImagePullError)) throw err;
       if (err.unreachable) {
-        this.unreachable.set(registry, { until: this.o.clock.now() + this.o.unreachableRegistryCacheMs, error: err.message });
+        this.unreachable.set(registry, { until: this.o.clock.now() + this.o.unreachableRegistryCacheMs, at: this.o.clock.now() });
         // Pulled meanwhile by another pod, or present all along: use it.
         const local = present ?? (await this.o.runtime.imageStatus(image));
         if (local) {

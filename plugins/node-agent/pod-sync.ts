@@ -432,7 +432,9 @@ export class PodSyncer {
     try {
       await this.o.runtime.startContainer(id);
     } catch (err) {
-      const message = `failed to start container "${spec.name}": ${(err as Error).message}`;
+      // The runtime's own words for the failure (the engine's error, as CRI reports it), else the fault's.
+      const why = (await this.o.runtime.containerStatus(id).catch(() => undefined))?.message || (err as Error).message;
+      const message = `failed to start container "${spec.name}": ${why}`;
       fail('RunContainerError', message, `Error: ${message}`, 1000);
       return true;
     }
