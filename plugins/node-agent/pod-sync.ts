@@ -243,7 +243,8 @@ export class PodSyncer {
       }
       if (hadSandbox) this.o.events.record(podRef(pod), 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
       sandboxId = created.sandboxId;
-      state = await this.load(uid);
+      // A first sandbox holds nothing yet; after a replacement, read what the old one left.
+      if (hadSandbox) state = await this.load(uid);
     } else {
       await this.ensureNetworkKnown(pod, sandbox!, rec);
     }
