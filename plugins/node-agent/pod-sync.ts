@@ -210,10 +210,14 @@ export class PodSyncer {
       for (const f of volumes.failures) this.o.events.record(podRef(pod), 'Warning', 'FailedMount', f.message);
       rec.mountFailures++;
       this.o.requeue(uid, Math.min(500 * 2 ** rec.mountFailures, 122_000));
-      await this.writeStatus(pod, state, rec, { sandboxReady: false });
-      return;
-    }
-    rec.mountFailures = 0;
+      // A pod that runs keeps running on the last good files; one that never started waits for its volumes.
+      const running = state.sandboxes.some((s) => s.state === 'ready');
+      const complete = (pod.spec?.volumes ?? []).every((v) => volumes.volumes.has(v.name));
+      if (!running || !complete) {
+        await this.writeStatus(pod, state, rec, { sandboxReady: false });
+        return;
+      }
+    } else rec.mountFailures = 0;
 
     // The sandbox: created when missing, re-created when it died.
     const sandbox = latestSandbox(state);
@@ -369,7 +373,6 @@ export class PodSyncer {
         return false;
       }
       backoff.next(key, finishedAt);
-      // The dead instance before it is now two back: it is no longer needed for logs --previous.
     }
     return this.startContainer(pod, spec, kind, restartCount, sandboxId, volumes, rec);
   }

@@ -141,9 +141,20 @@ export class VolumeManager {
       } catch (err) {
         if (!(err instanceof MountFailure)) throw err;
         failures.push({ volume: volume.name, message: `MountVolume.SetUp failed for volume "${volume.name}" : ${err.message}` });
+        // A refresh that fails leaves the files of the last good version in place (the kubelet's too).
+        const previous = this.existingDir(ctx.pod.metadata?.uid ?? '', volume);
+        if (previous) volumes.set(volume.name, { hostPath: previous, readOnly: false });
       }
     }
     return failures.length > 0 ? { ok: false, failures, volumes } : { ok: true, volumes };
+  }
+
+  /** The directory a projected-file volume was set up in before, if it was. */
+  private existingDir(uid: string, volume: Volume): string | undefined {
+    const kind = volume.configMap ? 'configMap' : volume.secret ? 'secret' : volume.downwardAPI ? 'downwardAPI' : volume.projected ? 'projected' : undefined;
+    if (!kind) return undefined;
+    const dir = this.volumeDir(uid, kind, volume.name);
+    return existsSync(path.join(dir, '..data')) ? dir : undefined;
   }
 
   /** Unmount what needs unmounting and remove the pod's directory. Idempotent. */

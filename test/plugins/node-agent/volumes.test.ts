@@ -275,3 +275,20 @@ test('volumeMounts: readOnly, subPath (created in the volume) and subPathExpr ex
   expect(mounts.find((m) => m.containerPath === '/mine')!.hostPath).toBe(path.join(root.hostPath, 'per-pod', 'web'));
   expect(statSync(path.join(root.hostPath, 'per-pod', 'web')).isDirectory()).toBe(true);
 });
+
+test('a running pod whose ConfigMap goes away keeps its last files and keeps being managed (FailedMount reported)', async () => {
+  h = await harness();
+  await h.api.create(CONFIGMAPS, { metadata: { name: 'settings', namespace: 'default' }, data: { mode: 'fast' } } as KubeObject, { namespace: 'default' });
+  await h.createPod('web', { volumes: [{ name: 'config', configMap: { name: 'settings' } }], containers: [{ name: 'app', image: 'busybox', volumeMounts: [{ name: 'config', mountPath: '/etc/app' }] }] });
+  const mount = h.runtime.newest('web', 'app')!.config.mounts.find((m) => m.containerPath === '/etc/app')!;
+  await h.api.delete(CONFIGMAPS, 'settings', { namespace: 'default' });
+  await h.settle();
+  expect(await h.events('web')).toContain('Warning FailedMount: MountVolume.SetUp failed for volume "config" : configmap "settings" not found');
+  expect(readFileSync(path.join(mount.hostPath, 'mode'), 'utf8')).toBe('fast');
+  // Still managed: a crash is restarted, with the same files mounted.
+  h.runtime.exit(h.runtime.newest('web', 'app')!.id, 1);
+  await h.advance(1000);
+  expect(h.runtime.instances('web', 'app')).toHaveLength(2);
+  expect(h.runtime.newest('web', 'app')!.config.mounts.find((m) => m.containerPath === '/etc/app')!.hostPath).toBe(mount.hostPath);
+  expect(podRow(await h.pod('web'), new Date(h.clock.now()))[1]).toBe('Running');
+});
