@@ -286,3 +286,27 @@ test('a changed image restarts the container ("definition changed")', async () =
   expect(h.runtime.instances('web', 'app').map((c) => c.config.image)).toEqual(['busybox', 'busybox:1.36']);
   expect(await h.events('web')).toContain('Normal Killing: Container app definition changed, will be restarted');
 });
+
+test('sidecars (init containers with restartPolicy Always) start in order, keep running beside the app, and are restarted', async () => {
+  h = await harness();
+  await h.createPod('side', {
+    initContainers: [
+      { name: 'proxy', image: 'busybox', restartPolicy: 'Always' },
+      { name: 'setup', image: 'busybox' },
+    ],
+    containers: [{ name: 'app', image: 'busybox' }],
+  });
+  // The next init container waits for the sidecar to have started (its startup probe, if any, passed).
+  expect(h.runtime.calls.filter((c) => c.startsWith('create'))).toEqual(['createContainer side/proxy']);
+  await h.advance(1000);
+  expect(h.runtime.calls.filter((c) => c.startsWith('create'))).toEqual(['createContainer side/proxy', 'createContainer side/setup']);
+  h.runtime.exit(h.runtime.newest('side', 'setup')!.id, 0);
+  await h.advance(1000);
+  expect(h.runtime.newest('side', 'app')!.state).toBe('running');
+  expect(h.runtime.newest('side', 'proxy')!.state).toBe('running');
+  expect(podRow(await h.pod('side'), new Date(h.clock.now())).slice(0, 2)).toEqual(['2/2', 'Running']);
+  h.runtime.exit(h.runtime.newest('side', 'proxy')!.id, 1);
+  await h.advance(1000);
+  expect(h.runtime.instances('side', 'proxy')).toHaveLength(2);
+  expect(h.runtime.instances('side', 'setup')).toHaveLength(1);
+});
