@@ -15,7 +15,7 @@ import { silentLogger } from '../../../kernel/log';
 import type { KubeObject } from '../../../kernel/api/types';
 import { VolumeManager, type VolumeContext } from '../../../plugins/node-agent/volumes';
 import { writeAtomically } from '../../../plugins/node-agent/atomic-writer';
-import { FakeApiClient, FakeMounter, harness, podRow, type Harness } from './support';
+import { FakeApiClient, FakeMounter, harness, podRow, PODS, type Harness } from './support';
 
 let dir: string;
 let mounter: FakeMounter;
@@ -291,4 +291,39 @@ test('a running pod whose ConfigMap goes away keeps its last files and keeps bei
   expect(h.runtime.instances('web', 'app')).toHaveLength(2);
   expect(h.runtime.newest('web', 'app')!.config.mounts.find((m) => m.containerPath === '/etc/app')!.hostPath).toBe(mount.hostPath);
   expect(podRow(await h.pod('web'), new Date(h.clock.now()))[1]).toBe('Running');
+});
+
+test('persistentVolumeClaim: the bound volume is mounted through the storage hooks, and unmounted with the pod', async () => {
+  const { createKernelHooks } = await import('../../../kernel/hooks');
+  const hooks = createKernelHooks();
+  const store = mkdtempSync(path.join(os.tmpdir(), 'skiff-pv-'));
+  const mounts: string[] = [];
+  const unmounts: string[] = [];
+  hooks.storage.mount.tapPromise('test-csi', async (req) => {
+    mounts.push(`${req.persistentVolume?.metadata?.name} -> ${path.basename(req.targetPath)} ro=${req.readOnly}`);
+    return { hostPath: store, plugin: 'test-csi' };
+  });
+  hooks.storage.unmount.tapPromise('test-csi', async (req) => {
+    unmounts.push(req.volumeName);
+    return true;
+  });
+  h = await harness({ agent: { hooks } });
+  const PVCS = { group: '', version: 'v1', resource: 'persistentvolumeclaims', namespaced: true };
+  const PVS = { group: '', version: 'v1', resource: 'persistentvolumes', namespaced: false };
+  await h.api.create(PVS, { metadata: { name: 'pv-1' }, spec: { capacity: { storage: '1Gi' }, csi: { driver: 'test', volumeHandle: 'v1' } } } as KubeObject);
+  const claim = await h.api.create(PVCS, { metadata: { name: 'data', namespace: 'default' }, spec: { volumeName: 'pv-1' } } as KubeObject, { namespace: 'default' });
+  await h.api.update(PVCS, { ...claim, status: { phase: 'Bound' } }, { namespace: 'default', subresource: 'status' });
+  await h.createPod('db', { volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data', readOnly: true } }], containers: [{ name: 'app', image: 'busybox', volumeMounts: [{ name: 'data', mountPath: '/var/lib/db' }] }] });
+  expect(mounts).toEqual(['pv-1 -> data ro=true']);
+  expect(h.runtime.newest('db', 'app')!.config.mounts.find((m) => m.containerPath === '/var/lib/db')).toEqual({ hostPath: store, containerPath: '/var/lib/db', readOnly: true });
+  await h.api.delete(PODS, 'db', { namespace: 'default' });
+  await h.settle();
+  expect(unmounts).toEqual(['data']);
+  rmSync(store, { recursive: true, force: true });
+});
+
+test('persistentVolumeClaim that is not bound: FailedMount', async () => {
+  h = await harness();
+  await h.createPod('db', { volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'missing' } }], containers: [{ name: 'app', image: 'busybox' }] });
+  expect(await h.events('db')).toEqual(['Warning FailedMount: MountVolume.SetUp failed for volume "data" : persistentvolumeclaim "missing" not found']);
 });
