@@ -13,6 +13,7 @@ import { ConfigError, defaultClusterConfig, loadClusterConfig, ClusterConfig, va
 import { loadPlugins } from '../kernel/plugin';
 import { skiffVersion, versionInfo } from '../kernel/api/version';
 import { Kernel } from '../kernel/kernel';
+import { agent } from './agent';
 
 const USAGE = `skiff: a plugin-based container orchestration kernel that speaks the Kubernetes API
 
@@ -21,6 +22,9 @@ Usage:
       Boot the cluster described by FILE (default: a single API server with
       no plugins) in the foreground; Ctrl-C stops it. Writes an admin
       kubeconfig to DIR/kubeconfig.
+  skiff agent --server URL --token T --node-name NAME [--runtime docker]
+      Run a node agent on this machine against a remote API server
+      (skiff agent --help for every option).
   skiff config validate -f FILE
       Check a cluster.yaml (and every plugin's options) without starting anything.
   skiff version
@@ -36,6 +40,8 @@ export async function main(argv: string[]): Promise<number> {
       return up(rest);
     case 'config':
       return config(rest);
+    case 'agent':
+      return agent(rest);
     case 'version':
     case '--version':
       return version();
