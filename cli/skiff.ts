@@ -139,6 +139,8 @@ async function up(args: string[]): Promise<number> {
       `Press Ctrl-C to stop.\n`,
   );
 
+  const memoryTimer = logMemoryEvery(process.env.SKIFF_MEMORY_LOG_MS);
+
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
@@ -147,6 +149,7 @@ async function up(args: string[]): Promise<number> {
         process.exit(130);
       }
       stopping = true;
+      if (memoryTimer) clearInterval(memoryTimer);
       process.stderr.write(`\nskiff: ${signal}, shutting down\n`);
       kernel.shutdown().then(
         () => resolve(0),
@@ -159,6 +162,19 @@ async function up(args: string[]): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+}
+
+/**
+ * With SKIFF_MEMORY_LOG_MS set (benchmarks), log `process.memoryUsage()` to
+ * stderr that often, one `skiff memory: {json}` line each: heap figures a
+ * benchmark cannot read from /proc, without a debug endpoint on the API.
+ */
+function logMemoryEvery(value: string | undefined): NodeJS.Timeout | undefined {
+  const ms = Number(value);
+  if (!value || !Number.isFinite(ms) || ms <= 0) return undefined;
+  const timer = setInterval(() => process.stderr.write(`skiff memory: ${JSON.stringify(process.memoryUsage())}\n`), ms);
+  timer.unref();
+  return timer;
 }
 
 if (require.main === module) {
