@@ -66,7 +66,7 @@ async function startSkiff(dir: string, node: string): Promise<{ child: ChildProc
   const config = path.join(dir, 'cluster.yaml');
   writeFileSync(
     config,
-    `apiVersion: skiff.dev/v1alpha1\nkind: Cluster\ndataDir: ${dir}/data\napi:\n  listen: 127.0.0.1:0\nplugins: [runtime-docker, node-agent]\nnodes:\n  - name: ${node}\n    runtime: docker\n`,
+    `apiVersion: skiff.dev/v1alpha1\nkind: Cluster\ndataDir: ${dir}/data\napi:\n  listen: 127.0.0.1:0\nplugins:\n  - { name: runtime-docker, options: { offline: true } }\n  - node-agent\nnodes:\n  - name: ${node}\n    runtime: docker\n`,
   );
   const child = spawn(process.execPath, [path.join(__dirname, '..', 'cli', 'skiff.js'), 'up', '-f', config], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SKIFF_LOG_LEVEL: 'warn' } });
   let out = '';

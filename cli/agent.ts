@@ -42,14 +42,15 @@ Options:
   --address IP                 the address the API server reaches this node at (default: the first external IPv4)
   --kubelet-port PORT          the port of this node's kubelet endpoint (default 10250)
   --label KEY=VALUE            a node label (repeatable)
+  --offline                    an air-gapped node: never contact a registry (runtime docker)
 `;
 
 /** Apply a built-in runtime plugin outside a kernel: it only registers its runtime factory. */
-async function runtimeFactory(name: string, logger: Logger, dataDir: string) {
+async function runtimeFactory(name: string, options: Record<string, unknown>, logger: Logger, dataDir: string) {
   const loader = builtinPlugins[`runtime-${name}`];
   if (!loader) throw new Error(`--runtime: unknown container runtime ${JSON.stringify(name)} (available: docker, simulated)`);
   const plugin = (await loader()) as Plugin<Record<string, unknown>>;
-  const problems = validatePluginOptions(plugin, {});
+  const problems = validatePluginOptions(plugin, options);
   if (problems.length > 0) throw new Error(`runtime-${name}: ${problems.map((p) => p.message).join('; ')}`);
   const registry = new ContainerRuntimeRegistry();
   const child = rootContainer.createChildContainer();
@@ -70,7 +71,7 @@ async function runtimeFactory(name: string, logger: Logger, dataDir: string) {
       throw new Error('a runtime plugin cannot provide a store in `skiff agent`');
     },
   };
-  await plugin.apply(context, {});
+  await plugin.apply(context, options);
   const factory = registry.get(name);
   if (!factory) throw new Error(`runtime-${name} did not register a runtime named ${JSON.stringify(name)}`);
   return factory;
@@ -108,6 +109,7 @@ export async function agent(args: string[]): Promise<number> {
       address: { type: 'string' },
       'kubelet-port': { type: 'string', default: '10250' },
       label: { type: 'string', multiple: true },
+      offline: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -154,7 +156,8 @@ export async function agent(args: string[]): Promise<number> {
   let nodeAgent: NodeAgent | undefined;
   let kubelet: KubeletApi | undefined;
   try {
-    const factory = await runtimeFactory(values.runtime!, logger.child('runtime'), path.join(dataDir, 'runtime'));
+    const runtimeOptions = values.offline && values.runtime === 'docker' ? { offline: true } : {};
+    const factory = await runtimeFactory(values.runtime!, runtimeOptions, logger.child('runtime'), path.join(dataDir, 'runtime'));
     const settings: NodeSettings & NodeEntry = { name: nodeName!, runtime: values.runtime!, labels, address };
     const runtime = await factory({ nodeName: nodeName!, settings, dataDir: path.join(dataDir, 'runtime') });
     // The endpoint listens first (its port goes into the Node's status); it serves the agent's streams once the agent exists.

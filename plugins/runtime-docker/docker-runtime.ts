@@ -9,6 +9,7 @@ import * as net from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import {
+  ImagePullError,
   RuntimeLabels,
   type ContainerConfig,
   type ContainerFilter,
@@ -69,6 +70,10 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   pullImage(image: string, signal?: AbortSignal): Promise<ImageInfo> {
+    if (this.context.options.offline) {
+      // An air-gapped node asks no registry (not even a DNS lookup): the agent falls back to what is present.
+      return Promise.reject(new ImagePullError(image, `failed to pull image ${JSON.stringify(image)}: registry unreachable: the node is offline (runtime-docker option offline)`, true));
+    }
     return pullImage(this.docker, image, signal);
   }
 

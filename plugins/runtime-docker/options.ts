@@ -13,6 +13,12 @@ export interface DockerRuntimeOptions {
   readonly network?: string;
   /** Grace for a sandbox's pause container, and for containers still running when their sandbox is stopped. */
   readonly stopTimeoutSeconds?: number;
+  /**
+   * An air-gapped node: never contact a registry. Pulls fail at once as
+   * "registry unreachable", so the node agent uses images already present
+   * (with a Warning event) and reports absent ones as ErrImagePull.
+   */
+  readonly offline?: boolean;
 }
 
 export type ResolvedDockerRuntimeOptions = Required<DockerRuntimeOptions>;
@@ -31,6 +37,7 @@ export const optionsSchema = {
     pauseImage: { type: 'string', minLength: 1 },
     network: { type: 'string', minLength: 1 },
     stopTimeoutSeconds: { type: 'integer', minimum: 0, maximum: 3600 },
+    offline: { type: 'boolean' },
   },
 } as const;
 
@@ -40,6 +47,7 @@ export function resolveOptions(options: DockerRuntimeOptions, env: NodeJS.Proces
     pauseImage: options.pauseImage ?? DEFAULT_PAUSE_IMAGE,
     network: options.network ?? DEFAULT_NETWORK,
     stopTimeoutSeconds: options.stopTimeoutSeconds ?? DEFAULT_STOP_TIMEOUT_SECONDS,
+    offline: options.offline ?? false,
   };
 }
 

@@ -32,7 +32,7 @@ beforeAll(async () => {
       '-r', path.join(root, 'test/support/register-ts.js'), path.join(root, 'cli/skiff.ts'), 'agent',
       '--server', cluster.url, '--token-file', tokenFile, '--certificate-authority', caFile,
       '--node-name', node, '--runtime', 'docker', '--data-dir', path.join(cluster.dataDir, 'agent'),
-      '--address', '127.0.0.1', '--kubelet-port', '0', '--label', 'tier=remote',
+      '--address', '127.0.0.1', '--kubelet-port', '0', '--label', 'tier=remote', '--offline',
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SKIFF_LOG_LEVEL: 'warn' } },
   );

@@ -25,7 +25,7 @@ beforeAll(async () => {
   await requireDocker();
   cluster = await startCluster({
     config: {
-      plugins: ['runtime-docker', { name: 'node-agent', options: { crashLoopBackoff: { initialSeconds: 2, maxSeconds: 20 }, allowedHostPaths: ['/tmp'] } }],
+      plugins: [{ name: 'runtime-docker', options: { offline: true } }, { name: 'node-agent', options: { crashLoopBackoff: { initialSeconds: 2, maxSeconds: 20 }, allowedHostPaths: ['/tmp'] } }],
       nodes: [{ name: node, runtime: 'docker' }],
     },
   });

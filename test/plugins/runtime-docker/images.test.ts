@@ -8,6 +8,9 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ImagePullError } from '../../../kernel/runtime/types';
 import { BUSYBOX, TestNode } from './support';
+import { dockerRuntimeFactory } from '../../../plugins/runtime-docker';
+import { resolveOptions } from '../../../plugins/runtime-docker/options';
+import type { DockerRuntime } from '../../../plugins/runtime-docker/docker-runtime';
 
 const node = new TestNode();
 beforeAll(() => node.start());
@@ -102,3 +105,20 @@ test('an aborted pull is a cancelled ImagePullError', async () => {
   expect(err.unreachable).toBe(false);
 });
 
+
+test('an offline node asks no registry: a pull fails at once as unreachable', async () => {
+  const offline = (await dockerRuntimeFactory(resolveOptions({ offline: true }))({ nodeName: node.name, settings: {}, dataDir: node.dataDir })) as DockerRuntime;
+  try {
+    const err = await offline.pullImage('registry.example.invalid/app:1').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ImagePullError);
+    expect(err).toMatchObject({ unreachable: true, image: 'registry.example.invalid/app:1' });
+    expect((err as Error).message).toBe('failed to pull image "registry.example.invalid/app:1": registry unreachable: the node is offline (runtime-docker option offline)');
+    // Present images still resolve locally.
+    expect(await offline.imageStatus(BUSYBOX)).toMatchObject({ repoTags: expect.arrayContaining([BUSYBOX]) });
+  } finally {
+    await offline.close();
+  }
+});
