@@ -52,7 +52,7 @@ test('options are checked before anything starts', async () => {
 });
 
 test('defaults: the engine socket, the local pause image, the bridge network', () => {
-  expect(resolveOptions({}, {})).toEqual({ socketPath: '/var/run/docker.sock', pauseImage: 'skiff/pause:3.9', network: 'bridge', stopTimeoutSeconds: 10 });
+  expect(resolveOptions({}, {})).toEqual({ socketPath: '/var/run/docker.sock', pauseImage: 'skiff/pause:3.9', network: 'bridge', stopTimeoutSeconds: 10, offline: false });
   expect(resolveOptions({}, { DOCKER_HOST: 'unix:///run/user/1000/docker.sock' }).socketPath).toBe('/run/user/1000/docker.sock');
   expect(resolveOptions({ socketPath: '/x.sock' }, { DOCKER_HOST: 'unix:///y.sock' }).socketPath).toBe('/x.sock');
 });
