@@ -220,14 +220,20 @@ export class DockerRuntime implements ContainerRuntime {
       const info = await exec.inspect();
       return info.Running ? undefined : (info.ExitCode ?? -1);
     };
+    let killed = false;
     return startSession(connection, { ...options, signal }, {
       resize: (w, h) => exec.resize({ w, h }),
       onAbort: async () => {
-        const info = await exec.inspect();
-        if (info.Running) killExecProcess(info.Pid, id);
+        // The engine can report a running exec with pid 0 for a moment: wait for the pid (or the end).
+        const pid = await pollUntil(async () => {
+          const info = await exec.inspect();
+          return !info.Running ? 0 : info.Pid > 0 ? info.Pid : undefined;
+        }, DETACH_DEADLINE_MS);
+        if (pid) killed = killExecProcess(pid, id);
       },
       exitCode: async (aborted) => {
-        const code = await pollUntil(exitCode, aborted ? DETACH_DEADLINE_MS : EXIT_REPORT_DEADLINE_MS);
+        // A process we killed is reported gone by the engine in its own time (seconds on a busy node): wait for it.
+        const code = await pollUntil(exitCode, aborted && !killed ? DETACH_DEADLINE_MS : EXIT_REPORT_DEADLINE_MS);
         if (code !== undefined) return code;
         // Aborted and the process outlived the kill we could (or could not) send.
         if (aborted) return -1;
