@@ -56,7 +56,7 @@ interface Server {
   child: ChildProcess;
   client: HttpApiClient;
   /** The server's last `process.memoryUsage()` line. */
-  memory(): { heapUsed: number; rss: number } | undefined;
+  memory(): Record<string, number> | undefined;
 }
 
 async function startServer(dir: string): Promise<Server> {
@@ -69,7 +69,7 @@ async function startServer(dir: string): Promise<Server> {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, SKIFF_LOG_LEVEL: 'warn', SKIFF_MEMORY_LOG_MS: String(MEMORY_LOG_MS) },
   });
-  let lastMemory: { heapUsed: number; rss: number } | undefined;
+  let lastMemory: Record<string, number> | undefined;
   let pending = '';
   child.stderr!.on('data', (d: Buffer) => {
     pending += d.toString();
@@ -201,6 +201,7 @@ async function main(): Promise<void> {
     const ticksPerSecond = 100; // Linux USER_HZ
     const cpuPercentSteady = round(((after.cpuTicks - before.cpuTicks) / ticksPerSecond / ((Date.now() - c0) / 1000)) * 100);
     const memory = server.memory();
+    if (memory) console.log(`server memory (MB): ${Object.entries(memory).map(([k, v]) => `${k} ${round(v / 1048576)}`).join(', ')}`);
     result = {
       nodes: NODES,
       pods: totalPods,
