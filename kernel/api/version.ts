@@ -9,7 +9,15 @@ import * as path from 'node:path';
 export const KUBERNETES_MAJOR = '1';
 export const KUBERNETES_MINOR = '30';
 
+let cachedVersion: string | undefined;
+
+/** skiff's package version, read once (node status asks for it every few seconds per node). */
 export function skiffVersion(): string {
+  cachedVersion ??= readSkiffVersion();
+  return cachedVersion;
+}
+
+function readSkiffVersion(): string {
   try {
     const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
     return pkg.version;

@@ -107,6 +107,7 @@ export class NodeAgent {
   private readonly imageBackoff: Backoff;
   private readonly podsDir: string;
   private host: HostFacts;
+  private allocatableFor?: { readonly host: HostFacts; readonly value: Record<string, string> };
   private resolv: ResolvConf;
   private housekeepingTimer?: TimerHandle;
   private housekeeping?: Promise<void>;
@@ -225,7 +226,9 @@ export class NodeAgent {
     return ip ? [ip] : [];
   }
 
+  /** Node allocatable for the downward API, computed again only when the host facts change (every pod sync asks). */
   private allocatable(): Record<string, string> {
+    if (this.allocatableFor?.host === this.host) return this.allocatableFor.value;
     const status = buildNodeStatus({
       nodeName: this.nodeName,
       settings: this.o.settings ?? { name: this.nodeName },
@@ -235,7 +238,8 @@ export class NodeAgent {
       images: [],
       now: this.clock.now(),
     });
-    return status.allocatable as Record<string, string>;
+    this.allocatableFor = { host: this.host, value: status.allocatable as Record<string, string> };
+    return this.allocatableFor.value;
   }
 
   /**

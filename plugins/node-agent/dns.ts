@@ -20,6 +20,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { Pod } from 'kubernetes-types/core/v1';
+import { HOST_FACTS_TTL_MS } from './host';
 
 export interface ResolvConf {
   readonly servers: readonly string[];
@@ -46,7 +47,18 @@ export function parseResolvConf(text: string): ResolvConf {
 }
 
 /** The node's resolv.conf (systemd-resolved's upstream file when present, as the kubelet is usually configured). */
-export function readHostResolvConf(file?: string): ResolvConf {
+export function readHostResolvConf(file?: string, now = Date.now()): ResolvConf {
+  // Read at most once per HOST_FACTS_TTL_MS per file: every node of a `skiff up` reads it on each status update.
+  const hit = resolvCache.get(file ?? '');
+  if (hit && now - hit.at < HOST_FACTS_TTL_MS) return hit.conf;
+  const conf = readResolvConf(file);
+  resolvCache.set(file ?? '', { conf, at: now });
+  return conf;
+}
+
+const resolvCache = new Map<string, { readonly conf: ResolvConf; readonly at: number }>();
+
+function readResolvConf(file?: string): ResolvConf {
   const candidates = file ? [file] : ['/run/systemd/resolve/resolv.conf', '/etc/resolv.conf'];
   for (const f of candidates) {
     if (!existsSync(f)) continue;

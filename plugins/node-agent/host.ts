@@ -69,15 +69,42 @@ function storageBytes(dir: string): number {
   }
 }
 
-/** The facts of this machine, with ephemeral storage measured at `dataDir`. */
-export function readHostFacts(dataDir: string): HostFacts {
+/**
+ * How long one reading serves: the nodes of one `skiff up` (simulated ones,
+ * say 1,000 of them) share the machine, and each reports status every 10 s;
+ * without this the process read /etc, /proc, /sys and the interfaces 100
+ * times a second. A change (a new IP) still shows within a few seconds.
+ */
+export const HOST_FACTS_TTL_MS = 5000;
+
+const cached = new Map<string, { readonly facts: HostFacts; readonly at: number }>();
+let machine: { readonly facts: Omit<HostFacts, 'ephemeralStorageBytes'>; readonly at: number } | undefined;
+
+/**
+ * The facts of this machine, with ephemeral storage measured at `dataDir`,
+ * read at most once per HOST_FACTS_TTL_MS (the same object is returned
+ * meanwhile, so callers can tell nothing changed).
+ */
+export function readHostFacts(dataDir: string, now = Date.now()): HostFacts {
+  const hit = cached.get(dataDir);
+  if (hit && now - hit.at < HOST_FACTS_TTL_MS) return hit.facts;
+  if (!machine || now - machine.at >= HOST_FACTS_TTL_MS) {
+    machine = { facts: readMachineFacts(), at: now };
+    // Forget the directories of agents that stopped asking.
+    for (const [dir, entry] of cached) if (now - entry.at >= HOST_FACTS_TTL_MS) cached.delete(dir);
+  }
+  const facts: HostFacts = { ...machine.facts, ephemeralStorageBytes: storageBytes(dataDir) };
+  cached.set(dataDir, { facts, at: now });
+  return facts;
+}
+
+function readMachineFacts(): Omit<HostFacts, 'ephemeralStorageBytes'> {
   const machineID = readTrimmed('/etc/machine-id') || readTrimmed('/var/lib/dbus/machine-id');
   return {
     hostname: os.hostname().toLowerCase(),
     internalIP: firstExternalIPv4(),
     cpus: os.cpus().length || 1,
     memoryBytes: os.totalmem(),
-    ephemeralStorageBytes: storageBytes(dataDir),
     kernelVersion: os.release(),
     osImage: osImage(),
     operatingSystem: process.platform === 'win32' ? 'windows' : process.platform,
