@@ -61,12 +61,30 @@ export interface InformerOptions<T extends KubeObject = KubeObject> {
   pageSize?: number;
   /** Indexes besides the built-in namespace index. */
   indexers?: Record<string, IndexFunc<T>>;
+  /**
+   * Applied to every object the informer receives (listed or watched)
+   * before it is cached and handed to handlers, as client-go's
+   * `SetTransform`. The informer owns the object: the function may change it
+   * in place, and returns what to keep. Typically `stripManagedFields`, for
+   * users that never read managedFields and would rather not hold them.
+   */
+  transform?: (obj: T) => T;
   /** Backoff after a failed list or watch: initial delay doubling up to max (default 800 ms .. 30 s), plus up to 50% jitter. */
   backoff?: { initialMs: number; maxMs: number };
   /** Server-side watch timeout (default: random between 5 and 10 minutes, like client-go, to spread reconnects). */
   watchTimeoutSeconds?: number;
   clock?: Clock;
   logger?: Logger;
+}
+
+/**
+ * An informer transform that drops `metadata.managedFields` (client-go's
+ * `TransformStripManagedFields`): server-side apply bookkeeping that most
+ * informer users never read, and often the larger part of a cached object.
+ */
+export function stripManagedFields<T extends KubeObject>(obj: T): T {
+  if (obj.metadata?.managedFields !== undefined) delete obj.metadata.managedFields;
+  return obj;
 }
 
 /** A watch that ends this quickly without delivering anything counts as a failure (avoids a hot reconnect loop). */
@@ -253,7 +271,11 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
       // Items of a built-in list carry no apiVersion/kind; give them the
       // list's, so cached objects look the same whether listed or watched.
       const kind = (page.kind?.endsWith('List') ? page.kind.slice(0, -'List'.length) : '') || this.type.kind;
-      for (const item of page.items) items.push(item.kind && item.apiVersion ? item : ({ apiVersion: page.apiVersion, kind, ...item } as T));
+      const transform = this.options.transform;
+      for (const item of page.items) {
+        const typed = item.kind && item.apiVersion ? item : ({ apiVersion: page.apiVersion, kind, ...item } as T);
+        items.push(transform ? transform(typed) : typed);
+      }
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
       cont = page.metadata?.continue || undefined;
     } while (cont && !this.stopped);
@@ -349,7 +371,8 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   }
 
   private handleEvent(event: WatchEvent<T>): void {
-    const obj = event.object;
+    const transform = this.options.transform;
+    const obj = transform && (event.type === 'ADDED' || event.type === 'MODIFIED' || event.type === 'DELETED') ? transform(event.object) : event.object;
     switch (event.type) {
       case 'BOOKMARK':
         // Nothing changed; only our position in history moved forward.

@@ -1,7 +1,7 @@
 import { ApiError } from '../../../kernel/api/errors';
 import type { KubeObject } from '../../../kernel/api/types';
 import { deepCopy } from '../../../kernel/api/types';
-import { SharedInformer, SharedInformerFactory } from '../../../kernel/client/informer';
+import { SharedInformer, SharedInformerFactory, stripManagedFields } from '../../../kernel/client/informer';
 import type { EventHandler, InformerOptions } from '../../../kernel/client/informer';
 import type { ResourceType } from '../../../kernel/client/types';
 import type { Logger } from '../../../kernel/log';
@@ -125,6 +125,25 @@ describe('SharedInformer', () => {
     expect(informer.cache.get('default/a')?.metadata?.labels).toEqual({ x: '1' });
     expect(informer.cache.get('default/b')).toBeUndefined();
     expect(informer.lastSyncResourceVersion).toBe('4');
+  });
+
+  it('applies its transform to listed and watched objects before caching them and calling handlers', async () => {
+    const managed = (name: string) => ({ ...pod(name), metadata: { ...pod(name).metadata, managedFields: [{ manager: 'kubectl', operation: 'Update' }] } });
+    await api.create(PODS, managed('a'));
+    const seen: KubeObject[] = [];
+    const informer = informerFor({ transform: stripManagedFields });
+    informer.addEventHandler({ onAdd: (o) => void seen.push(o), onUpdate: (_old, o) => void seen.push(o), onDelete: (o) => void seen.push(o) });
+    informer.start();
+    expect(await informer.waitForSync()).toBe(true);
+    await until(() => api.activeWatches === 1, 'the watch');
+    const b = await api.create(PODS, managed('b'));
+    await api.update(PODS, { ...b, metadata: { ...b.metadata, labels: { x: '1' } } });
+    await api.delete(PODS, 'b', { namespace: 'default' });
+    await until(() => seen.length === 4, 'four events');
+    expect(seen.map((o) => o.metadata?.name)).toEqual(['a', 'b', 'b', 'b']);
+    expect(seen.filter((o) => o.metadata?.managedFields !== undefined)).toEqual([]);
+    expect(informer.cache.get('default/a')?.metadata).not.toHaveProperty('managedFields');
+    expect(informer.cache.get('default/a')?.metadata?.name).toBe('a');
   });
 
   it('resumes after a clean watch close from the last resourceVersion: no relist, no duplicate events', async () => {
