@@ -74,21 +74,32 @@ export interface SandboxNetwork {
   readonly netns?: string;
 }
 
-/** What the agent remembers about a pod between syncs (all of it can be rebuilt; none of it is needed to adopt). */
+/**
+ * What the agent remembers about a pod between syncs (all of it can be
+ * rebuilt; none of it is needed to adopt). Kept small: a node holds one per
+ * pod, a 1,000-node simulated cluster 10,000, so maps and the abort
+ * controller exist only while they hold something.
+ */
 interface PodRecord {
-  readonly reasons: Map<string, WaitingReason>;
+  /** Waiting reasons by container (absent: none). */
+  reasons?: Map<string, WaitingReason>;
   network?: SandboxNetwork;
   terminal: boolean;
   sandboxStopped: boolean;
   podReason?: { reason: string; message: string };
+  /** The status we last wrote, until the informer's copy of the pod has caught up with it. */
   lastWritten?: { status: PodStatus; resourceVersion: string };
   mountFailures: number;
   sandboxFailures: number;
-  /** Termination messages by container id (terminated containers do not change). */
-  readonly messages: Map<string, string | undefined>;
-  /** Aborted when the pod is being killed (cuts image pulls short). */
-  readonly abort: AbortController;
+  /** Termination messages by container id (terminated containers do not change; absent: none read). */
+  messages?: Map<string, string | undefined>;
+  /** The pod is being killed: image pulls are cut short. */
+  killed: boolean;
+  /** Aborted when the pod is being killed; exists while an image pull may need it. */
+  abort?: AbortController;
 }
+
+const NO_REASONS: ReadonlyMap<string, WaitingReason> = new Map();
 
 export interface PodSyncerOptions {
   readonly nodeName: string;
@@ -143,7 +154,7 @@ export class PodSyncer {
   private record(uid: string): PodRecord {
     let rec = this.records.get(uid);
     if (!rec) {
-      rec = { reasons: new Map(), terminal: false, sandboxStopped: false, mountFailures: 0, sandboxFailures: 0, messages: new Map(), abort: new AbortController() };
+      rec = { terminal: false, sandboxStopped: false, mountFailures: 0, sandboxFailures: 0, killed: false };
       this.records.set(uid, rec);
     }
     return rec;
@@ -151,7 +162,7 @@ export class PodSyncer {
 
   /** The waiting reasons recorded for a pod (for tests and streams). */
   reasonsOf(uid: string): ReadonlyMap<string, WaitingReason> {
-    return this.records.get(uid)?.reasons ?? new Map();
+    return this.records.get(uid)?.reasons ?? NO_REASONS;
   }
 
   /** The pod's IPs as last set up. */
@@ -368,7 +379,7 @@ export class PodSyncer {
       const backoff = this.o.crashBackoff;
       if (backoff.isInBackOffSince(key, finishedAt)) {
         this.o.events.record(podRef(pod, containerFieldPath(kind, spec.name)), 'Warning', 'BackOff', `Back-off restarting failed container ${spec.name} in pod ${formatPod(pod)}`);
-        rec.reasons.set(reasonKey(kind, spec.name), { reason: 'CrashLoopBackOff', message: `back-off ${goDuration(backoff.get(key))} restarting failed container=${spec.name} pod=${formatPod(pod)}` });
+        setReason(rec, reasonKey(kind, spec.name), { reason: 'CrashLoopBackOff', message: `back-off ${goDuration(backoff.get(key))} restarting failed container=${spec.name} pod=${formatPod(pod)}` });
         this.o.requeue(uid, backoff.remaining(key, finishedAt));
         return false;
       }
@@ -387,15 +398,17 @@ export class PodSyncer {
     const ref = podRef(pod, containerFieldPath(kind, spec.name));
     const key = reasonKey(kind, spec.name);
     const fail = (reason: string, message: string, eventMessage: string, retryMs: number): false => {
-      rec.reasons.set(key, { reason, message });
+      setReason(rec, key, { reason, message });
       this.o.events.record(ref, 'Warning', 'Failed', eventMessage);
       this.o.requeue(uid, retryMs);
       return false;
     };
 
-    const image = await this.o.images.ensureImage(pod, spec, ref, rec.abort.signal);
+    const image = await this.o.images.ensureImage(pod, spec, ref, pullSignal(rec));
+    // The pull is over (a pod's syncs never overlap): nothing needs the controller until the next one.
+    if (!rec.killed) rec.abort = undefined;
     if (!image.ok) {
-      rec.reasons.set(key, { reason: image.reason, message: image.message });
+      setReason(rec, key, { reason: image.reason, message: image.message });
       this.o.events.record(ref, 'Warning', 'Failed', `Error: ${image.reason}`);
       // After a failed pull, look again soon (the status moves on to ImagePullBackOff), then when the back-off ends.
       this.o.requeue(uid, image.reason === 'ErrImagePull' ? 1000 : Math.max(image.retryAfterMs ?? 0, 1000));
@@ -443,7 +456,7 @@ export class PodSyncer {
       return true;
     }
     this.o.events.record(ref, 'Normal', 'Started', `Started container ${spec.name}`);
-    rec.reasons.delete(key);
+    if (rec.reasons?.delete(key) && rec.reasons.size === 0) rec.reasons = undefined;
 
     const postStart = spec.lifecycle?.postStart;
     if (postStart) {
@@ -452,7 +465,7 @@ export class PodSyncer {
         this.o.events.record(ref, 'Warning', 'FailedPostStartHook', outcome.message);
         const instance = await this.o.runtime.containerStatus(id);
         if (instance) await this.killContainer(pod, instance, spec, this.podGrace(pod), 'FailedPostStartHook', false);
-        rec.reasons.set(key, { reason: 'PostStartHookError', message: outcome.message });
+        setReason(rec, key, { reason: 'PostStartHookError', message: outcome.message });
         this.o.requeue(uid, 1000);
       }
     }
@@ -649,7 +662,7 @@ export class PodSyncer {
   /** Graceful deletion, then removal of the pod object. */
   private async terminate(pod: Pod, state: PodRuntimeState, rec: PodRecord): Promise<void> {
     const uid = pod.metadata!.uid!;
-    rec.abort.abort();
+    kill(rec);
     await this.killAll(pod, state, this.podGrace(pod));
     let after = await this.load(uid);
     for (const s of after.sandboxes) if (s.state === 'ready' || !rec.sandboxStopped) await this.stopSandbox(pod, s, rec);
@@ -733,12 +746,12 @@ export class PodSyncer {
       pod,
       state,
       runtimeName: this.o.runtime.name,
-      reasons: rec.reasons,
+      reasons: rec.reasons ?? NO_REASONS,
       probes: this.o.probes,
       podIPs: rec.network?.ips ?? [],
       hostIPs: this.o.hostIPs(),
       sandboxReady: opts.sandboxReady && (pod.spec?.hostNetwork === true || (rec.network?.ips.length ?? 0) > 0),
-      terminationMessage: (c) => rec.messages.get(c.id),
+      terminationMessage: (c) => rec.messages?.get(c.id),
       podIsTerminal: opts.terminal ?? false,
       killed: opts.killed,
       podReason: rec.podReason,
@@ -748,6 +761,8 @@ export class PodSyncer {
     const cacheRv = pod.metadata?.resourceVersion ?? '';
     const written = rec.lastWritten;
     const before = written && newerVersion(written.resourceVersion, cacheRv) ? written.status : pod.status;
+    // The cache has our write (or something newer): it is what the next sync compares with.
+    if (written && before === pod.status) rec.lastWritten = undefined;
     const status = mergePodStatus(before, computed, this.o.clock.now());
     if (sameStatus(status, before)) return status;
     try {
@@ -774,7 +789,7 @@ export class PodSyncer {
   private async readTerminationMessages(pod: Pod, state: PodRuntimeState, rec: PodRecord): Promise<void> {
     const uid = pod.metadata!.uid!;
     for (const c of state.containers) {
-      if (c.state !== 'exited' || rec.messages.has(c.id)) continue;
+      if (c.state !== 'exited' || rec.messages?.has(c.id)) continue;
       const name = nameOf(c);
       const spec = this.specOf(pod, name, kindOf(c));
       let message: string | undefined;
@@ -794,10 +809,12 @@ export class PodSyncer {
       if (!message && spec?.terminationMessagePolicy === 'FallbackToLogsOnError' && (c.exitCode ?? 0) !== 0) {
         message = await this.logTail(c.id);
       }
-      rec.messages.set(c.id, message ?? c.message);
+      (rec.messages ??= new Map()).set(c.id, message ?? c.message);
     }
+    if (!rec.messages) return;
     const ids = new Set(state.containers.map((c) => c.id));
     for (const id of [...rec.messages.keys()]) if (!ids.has(id)) rec.messages.delete(id);
+    if (rec.messages.size === 0) rec.messages = undefined;
   }
 
   private async logTail(id: string): Promise<string | undefined> {
@@ -832,8 +849,26 @@ export class PodSyncer {
 
   /** Stop a pod's in-flight work (shutdown). */
   abortAll(): void {
-    for (const rec of this.records.values()) rec.abort.abort();
+    for (const rec of this.records.values()) kill(rec);
   }
+}
+
+function setReason(rec: PodRecord, key: string, reason: WaitingReason): void {
+  (rec.reasons ??= new Map()).set(key, reason);
+}
+
+/** The signal an image pull of the pod watches: aborted once the pod is being killed. */
+function pullSignal(rec: PodRecord): AbortSignal {
+  if (!rec.abort) {
+    rec.abort = new AbortController();
+    if (rec.killed) rec.abort.abort();
+  }
+  return rec.abort.signal;
+}
+
+function kill(rec: PodRecord): void {
+  rec.killed = true;
+  rec.abort?.abort();
 }
 
 /** a > b for resourceVersions (numeric in skiff's store; unknown ones compare as not newer). */
