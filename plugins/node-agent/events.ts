@@ -13,6 +13,7 @@
  * background chain, and a failed write is logged and dropped, as client-go's
  * broadcaster does (events are best effort in Kubernetes).
  */
+import { createHash } from 'node:crypto';
 import type { ApiClient } from '../../kernel/client/types';
 import type { Clock } from '../../kernel/client/clock';
 import type { Logger } from '../../kernel/log';
@@ -39,15 +40,18 @@ export interface EventSink {
   record(object: InvolvedObject, type: EventType, reason: string, message: string): void;
 }
 
+/** An Event written before, for counting repeats into it. */
 interface Recorded {
-  name: string;
-  namespace: string;
+  /** The Event's name is `<object name>.<suffix>`. */
+  readonly suffix: string;
   count: number;
-  firstTimestamp: string;
+  /** firstTimestamp, in seconds since the epoch (metav1.Time has second precision). */
+  readonly firstSeconds: number;
 }
 
 interface Similar {
-  messages: Set<string>;
+  /** The distinct messages seen in the window (one, most of the time, kept without a Set). */
+  messages: string | Set<string>;
   lastSeen: number;
 }
 
@@ -55,6 +59,15 @@ interface Similar {
 const MAX_SIMILAR = 10;
 const SIMILAR_WINDOW_MS = 10 * 60 * 1000;
 const CACHE_SIZE = 4096;
+
+/**
+ * A short fixed-size stand-in for a cache key (SHA-1, base64): the keys
+ * name the object, reason, field path and message, and a node with 110 pods
+ * (or a process with 1,000 simulated nodes) holds thousands of them.
+ */
+function digest(key: string): string {
+  return createHash('sha1').update(key).digest('base64');
+}
 
 /** The object reference for a pod, with `fieldPath` for one of its containers. */
 export function podRef(pod: { readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly uid?: string; readonly resourceVersion?: string } }, fieldPath?: string): InvolvedObject {
@@ -91,23 +104,25 @@ export class EventRecorder implements EventSink {
 
   record(object: InvolvedObject, type: EventType, reason: string, message: string): void {
     const now = this.options.clock.now();
-    const component = this.options.component ?? 'kubelet';
-    const objectKey = [component, this.options.nodeName, object.kind, object.namespace ?? '', object.name, object.uid ?? '', object.apiVersion, type, reason].join('\u0000');
+    // client-go's key also names the source (component and host), which is the same for every event of this recorder.
+    const objectKey = [object.kind, object.namespace ?? '', object.name, object.uid ?? '', object.apiVersion, type, reason].join('\u0000');
+    const similarKey = digest(objectKey);
 
     // The aggregator: many events that differ only in message become one.
     let effectiveMessage = message;
-    let similarKey = objectKey;
-    const similar = this.similar.get(objectKey);
-    if (similar && now - similar.lastSeen > SIMILAR_WINDOW_MS) similar.messages.clear();
-    const entry = similar ?? { messages: new Set<string>(), lastSeen: now };
-    entry.lastSeen = now;
-    entry.messages.add(message);
-    this.remember(this.similar, objectKey, entry);
-    if (entry.messages.size > MAX_SIMILAR) {
-      effectiveMessage = `(combined from similar events): ${message}`;
-      similarKey = `${objectKey}\u0000combined`;
+    const similar = this.similar.get(similarKey);
+    const entry = similar ?? { messages: message, lastSeen: now };
+    if (similar) {
+      if (now - similar.lastSeen > SIMILAR_WINDOW_MS) similar.messages = message;
+      else if (typeof similar.messages === 'string') {
+        if (similar.messages !== message) similar.messages = new Set([similar.messages, message]);
+      } else similar.messages.add(message);
     }
-    const key = effectiveMessage === message ? `${objectKey}\u0000${object.fieldPath ?? ''}\u0000${message}` : similarKey;
+    entry.lastSeen = now;
+    this.remember(this.similar, similarKey, entry);
+    const combined = typeof entry.messages !== 'string' && entry.messages.size > MAX_SIMILAR;
+    if (combined) effectiveMessage = `(combined from similar events): ${message}`;
+    const key = digest(combined ? `${objectKey}\u0000combined` : `${objectKey}\u0000${object.fieldPath ?? ''}\u0000${message}`);
 
     const timestamp = rfc3339(now);
     const previous = this.recorded.get(key);
@@ -115,20 +130,22 @@ export class EventRecorder implements EventSink {
     if (previous) {
       previous.count++;
       const count = previous.count;
+      const name = `${object.name}.${previous.suffix}`;
+      const first = rfc3339(previous.firstSeconds * 1000);
       this.enqueue(async () => {
         try {
-          await this.client.patch(EVENTS, previous.name, 'merge', { count, lastTimestamp: timestamp, message: effectiveMessage }, { namespace: previous.namespace });
+          await this.client.patch(EVENTS, name, 'merge', { count, lastTimestamp: timestamp, message: effectiveMessage }, { namespace });
         } catch (err) {
           if (!isApiError(err, 'NotFound')) throw err;
           // The event expired (or was deleted): record it anew with what we know.
-          await this.create(previous.name, namespace, object, type, reason, effectiveMessage, previous.firstTimestamp, timestamp, count);
+          await this.create(name, namespace, object, type, reason, effectiveMessage, first, timestamp, count);
         }
       });
       return;
     }
-    const name = `${object.name}.${this.uniqueNanos(now).toString(16)}`;
-    const fresh: Recorded = { name, namespace, count: 1, firstTimestamp: timestamp };
-    this.remember(this.recorded, key, fresh);
+    const suffix = this.uniqueNanos(now).toString(16);
+    this.remember(this.recorded, key, { suffix, count: 1, firstSeconds: Math.floor(now / 1000) });
+    const name = `${object.name}.${suffix}`;
     this.enqueue(() => this.create(name, namespace, object, type, reason, effectiveMessage, timestamp, timestamp, 1));
   }
 

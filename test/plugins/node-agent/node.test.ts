@@ -164,3 +164,35 @@ test('events: more than 10 similar events with different messages are combined',
   const combined = events.find((e) => String(e.message).startsWith('(combined'))!;
   expect(combined).toMatchObject({ message: '(combined from similar events): attempt 13', count: 4 });
 });
+
+test('events: similar messages older than 10 minutes start a new group instead of being combined', async () => {
+  const clock = new FakeClock(Date.UTC(2024, 0, 1));
+  const api = new FakeApiClient();
+  const recorder = new EventRecorder(api, { nodeName: 'node-a', clock, logger: silentLogger });
+  const pod = { kind: 'Pod', apiVersion: 'v1', name: 'web', namespace: 'default', uid: 'u1' };
+  for (let i = 0; i < 10; i++) recorder.record(pod, 'Warning', 'FailedMount', `attempt ${i}`);
+  await clock.advance(10 * 60 * 1000 + 1);
+  recorder.record(pod, 'Warning', 'FailedMount', 'attempt 10');
+  // The same message again within the window is counted into its Event, not combined.
+  recorder.record(pod, 'Warning', 'FailedMount', 'attempt 0');
+  await recorder.flush();
+  const events = (await api.list({ group: '', version: 'v1', resource: 'events' })).items as Array<KubeObject & Record<string, unknown>>;
+  expect(events.map((e) => [e.message, e.count]).sort()).toEqual([...Array.from({ length: 11 }, (_, i) => [`attempt ${i}`, i === 0 ? 2 : 1])].sort());
+});
+
+test('events: a repeat of an Event that expired from the API creates it again with the first timestamp and the count', async () => {
+  const clock = new FakeClock(Date.UTC(2024, 0, 1));
+  const api = new FakeApiClient();
+  const recorder = new EventRecorder(api, { nodeName: 'node-a', clock, logger: silentLogger });
+  const pod = { kind: 'Pod', apiVersion: 'v1', name: 'web', namespace: 'apps', uid: 'u1', fieldPath: 'spec.containers{app}' };
+  recorder.record(pod, 'Normal', 'Pulled', 'Container image "busybox" already present on machine');
+  await recorder.flush();
+  const [first] = (await api.list({ group: '', version: 'v1', resource: 'events' }, { namespace: 'apps' })).items;
+  await api.delete({ group: '', version: 'v1', resource: 'events' }, first!.metadata!.name!, { namespace: 'apps' });
+  await clock.advance(65_000);
+  recorder.record(pod, 'Normal', 'Pulled', 'Container image "busybox" already present on machine');
+  await recorder.flush();
+  const events = (await api.list({ group: '', version: 'v1', resource: 'events' }, { namespace: 'apps' })).items as Array<KubeObject & Record<string, unknown>>;
+  expect(events).toHaveLength(1);
+  expect(events[0]).toMatchObject({ metadata: { name: first!.metadata!.name, namespace: 'apps' }, count: 2, firstTimestamp: '2024-01-01T00:00:00Z', lastTimestamp: '2024-01-01T00:01:05Z' });
+});
