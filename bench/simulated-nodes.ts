@@ -11,17 +11,19 @@
  * - waits until every pod is Running and Ready (paged lists, then a watch
  *   from the list's resourceVersion; a watch that ends relists);
  * - waits BENCH_SETTLE_SECONDS (default 30) for steady state, then measures
- *   the server's CPU over BENCH_CPU_SECONDS (default 20) and its RSS.
+ *   the server's CPU over BENCH_CPU_SECONDS (default 20), the API writes per
+ *   second meanwhile (store revisions), and its RSS.
  *
  * The server logs `process.memoryUsage()` (SKIFF_MEMORY_LOG_MS), which is
  * where `heapUsedMB` comes from. BENCH_SERVER_NODE_ARGS passes extra flags to
- * the server's node (e.g. `--heapsnapshot-signal=SIGUSR2` or `--cpu-prof`)
- * for profiling runs.
+ * the server's node (e.g. `--heapsnapshot-signal=SIGUSR2`, `--cpu-prof` or
+ * `--trace-gc`) for profiling runs; BENCH_SERVER_STDOUT names a file for the
+ * server's standard output.
  *
  * The last line of output is one JSON object with the figures.
  */
 import { spawn, ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -80,9 +82,12 @@ async function startServer(dir: string): Promise<Server> {
       else process.stderr.write(`${line}\n`);
     }
   });
+  const log = process.env.BENCH_SERVER_STDOUT ? createWriteStream(process.env.BENCH_SERVER_STDOUT) : undefined;
+  if (log) child.stdout!.pipe(log);
   let out = '';
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
+      if (out.includes('skiff is running')) return;
       out += d.toString();
       if (out.includes('skiff is running')) resolve();
     });
@@ -194,10 +199,14 @@ async function main(): Promise<void> {
     console.log(`all ${totalPods} pods Running and Ready ${allRunningSeconds} s after the first create`);
 
     await sleep(SETTLE_SECONDS * 1000);
+    const revision = async () => Number((await client.list(namespaces, { limit: 1 })).metadata.resourceVersion);
+    const rv0 = await revision();
     const before = procStat(child.pid!);
     const c0 = Date.now();
     await sleep(CPU_SECONDS * 1000);
     const after = procStat(child.pid!);
+    // Every write is one store revision: leases, node and pod status, events.
+    const writesPerSecondSteady = round((await revision() - rv0) / ((Date.now() - c0) / 1000));
     const ticksPerSecond = 100; // Linux USER_HZ
     const cpuPercentSteady = round(((after.cpuTicks - before.cpuTicks) / ticksPerSecond / ((Date.now() - c0) / 1000)) * 100);
     const memory = server.memory();
@@ -212,6 +221,7 @@ async function main(): Promise<void> {
       rssMB: after.rssMB,
       peakRssMB: after.peakRssMB,
       cpuPercentSteady,
+      writesPerSecondSteady,
       ...(memory ? { heapUsedMB: round(memory.heapUsed / 1048576) } : {}),
     };
   } finally {
