@@ -222,8 +222,26 @@ export interface ContainerRuntime {
   /** Connect to a port inside the sandbox's network namespace. */
   portForward(sandboxId: string, port: number): Promise<import('node:stream').Duplex>;
 
+  /**
+   * Optional: tell `listener` about every sandbox and container of this node
+   * that is created, changes state (starts, exits, is stopped) or is removed,
+   * including changes the runtime makes by itself (a process exiting), as
+   * CRI's GetContainerEvents does. A node agent on a runtime that offers it
+   * relists when told (the kubelet's Evented PLEG) instead of every second.
+   * Returns a function that stops the reports.
+   */
+  watchEvents?(listener: (event: RuntimeEvent) => void): () => void;
+
   /** Release connections and timers (not the containers). */
   close(): Promise<void>;
+}
+
+/** A sandbox or container changed (see `ContainerRuntime.watchEvents`). */
+export interface RuntimeEvent {
+  /** The sandbox's or container's id. */
+  readonly id: string;
+  /** The pod it belongs to (its RuntimeLabels.podUid label; '' if it has none). */
+  readonly podUid: string;
 }
 
 /** Creates a runtime for one node (`nodes[i]` of cluster.yaml, with the node agent's data dir). */

@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { PassThrough, type Duplex } from 'node:stream';
 import type { Clock } from '../../kernel/client/clock';
-import type { ContainerConfig, ContainerState, PodSandboxConfig, SandboxState } from '../../kernel/runtime/types';
+import { RuntimeLabels, type ContainerConfig, type ContainerState, type PodSandboxConfig, type RuntimeEvent, type SandboxState } from '../../kernel/runtime/types';
 import { behaviourOf, BehaviourError, scriptedEnd, type Behaviour } from './behaviour';
 import { formatCidr, Ipv4Pool } from './cidr';
 import { RUNS_UNTIL_STOPPED, runProcess, type ProcessContext, type SimulatedFiles } from './commands';
@@ -99,6 +99,8 @@ export class SimulatedNode {
   readonly images = new Set<string>();
   readonly sandboxes = new Map<string, SandboxRecord>();
   readonly containers = new Map<string, ContainerRecord>();
+  /** Told about every sandbox and container that appears, changes state or goes (ContainerRuntime.watchEvents). */
+  readonly listeners = new Set<(event: RuntimeEvent) => void>();
   private readonly pool: Ipv4Pool;
   private openRuntimes = 0;
 
@@ -146,6 +148,7 @@ export class SimulatedNode {
       containers: new Set(),
     };
     this.sandboxes.set(sandbox.id, sandbox);
+    this.emit(sandbox.id, sandbox.labels);
     return sandbox;
   }
 
@@ -156,6 +159,7 @@ export class SimulatedNode {
       sandbox.state = 'notready';
       if (sandbox.ip) this.pool.release(sandbox.ip);
       sandbox.ip = undefined;
+      this.emit(sandbox.id, sandbox.labels);
     }
     this.dropConnections(sandbox);
   }
@@ -163,7 +167,7 @@ export class SimulatedNode {
   removeSandbox(sandbox: SandboxRecord): void {
     this.stopSandbox(sandbox);
     for (const c of [...sandbox.containers]) this.removeContainer(c);
-    this.sandboxes.delete(sandbox.id);
+    if (this.sandboxes.delete(sandbox.id)) this.emit(sandbox.id, sandbox.labels);
   }
 
   // ---- containers ----
@@ -198,6 +202,7 @@ export class SimulatedNode {
     };
     this.containers.set(container.id, container);
     sandbox.containers.add(container);
+    this.emit(container.id, container.labels);
     return container;
   }
 
@@ -425,6 +430,19 @@ export class SimulatedNode {
 
   private changed(c: ContainerRecord): void {
     if (c.observers) for (const o of [...c.observers]) o.changed?.();
+    this.emit(c.id, c.labels);
+  }
+
+  private emit(id: string, labels: Readonly<Record<string, string>>): void {
+    if (this.listeners.size === 0) return;
+    const event: RuntimeEvent = { id, podUid: labels[RuntimeLabels.podUid] ?? '' };
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(event);
+      } catch {
+        // Deliberately absorbed: a listener's fault must not undo or half-do the change it was told about.
+      }
+    }
   }
 
   // ---- connections ----

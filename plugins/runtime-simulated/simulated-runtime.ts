@@ -21,6 +21,7 @@ import type {
   LogOptions,
   PodSandboxConfig,
   PodSandboxStatus,
+  RuntimeEvent,
 } from '../../kernel/runtime/types';
 import { abortReason } from '../../kernel/client/clock';
 import { imageInfo, normalizeImage, pullFailure } from './images';
@@ -44,6 +45,18 @@ export class SimulatedRuntime implements ContainerRuntime {
 
   constructor(readonly node: SimulatedNode) {
     node.opened();
+  }
+
+  /** Every change on the node, as it happens (the agent relists on these instead of every second). Ends with close(). */
+  watchEvents(listener: (event: RuntimeEvent) => void): () => void {
+    this.assertOpen();
+    const unsubscribe = () => {
+      this.node.listeners.delete(listener);
+      this.closing.signal.removeEventListener('abort', unsubscribe);
+    };
+    this.node.listeners.add(listener);
+    this.closing.signal.addEventListener('abort', unsubscribe, { once: true });
+    return unsubscribe;
   }
 
   async version(): Promise<{ name: string; version: string }> {
