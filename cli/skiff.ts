@@ -14,6 +14,7 @@ import { loadPlugins } from '../kernel/plugin';
 import { skiffVersion, versionInfo } from '../kernel/api/version';
 import { Kernel } from '../kernel/kernel';
 import { agent } from './agent';
+import { applyHeapGrowth } from './heap';
 
 const USAGE = `skiff: a plugin-based container orchestration kernel that speaks the Kubernetes API
 
@@ -31,10 +32,23 @@ Usage:
       Print skiff's version and the Kubernetes API version it serves.
 
 Defaults: --data-dir ./.skiff, --listen 127.0.0.1:6443.
+
+Environment:
+  SKIFF_HEAP_GROWTH_PERCENT  how far the heap of \`up\` and \`agent\` grows between
+      full garbage collections, like Go's GOGC (default 100: to twice the live
+      heap; 0: V8's own heuristics, which may let it grow to four times).
 `;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === 'up' || command === 'agent') {
+    try {
+      applyHeapGrowth();
+    } catch (err) {
+      process.stderr.write(`skiff: ${(err as Error).message}\n`);
+      return 2;
+    }
+  }
   switch (command) {
     case 'up':
       return up(rest);
