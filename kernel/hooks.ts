@@ -26,6 +26,7 @@ import type {
   PostFilterResult,
   PreFilterResult,
   QueuedPodInfo,
+  NodeStatusMap,
   SchedulingStatus,
 } from './scheduling/types';
 import type { AttachRequest, AttachResult, MountRequest, MountResult, ProvisionedVolume, ProvisionRequest, UnmountRequest } from './volumes/types';
@@ -60,7 +61,7 @@ export interface LifecycleContext {
 }
 
 /** Failures of pods on nodes, by node name, as the filter phase reports them. */
-export type FilterStatusMap = ReadonlyMap<string, SchedulingStatus>;
+export type FilterStatusMap = NodeStatusMap;
 
 export function createKernelHooks() {
   const hooks = {
@@ -103,36 +104,43 @@ export function createKernelHooks() {
       },
     },
     /**
-     * The scheduling framework's extension points (kube-scheduler's). Each
-     * scheduling plugin taps the points it implements under its own name; the
-     * scheduler calls the taps one by one so that it can attribute results.
+     * The scheduling framework's extension points (kube-scheduler's). A
+     * scheduling plugin taps the points it implements under its own name
+     * (`tapSchedulingPlugin` does it from a typed plugin object); profiles in
+     * the scheduler's options enable plugins by that name. The scheduler does
+     * not `call` these hooks: it calls the taps of the profile's enabled
+     * plugins one by one, in the profile's order, so that it can weigh,
+     * attribute and time each one. A tap may be `tap` (sync) or `tapPromise`;
+     * filter, score, normalizeScore and queueSort taps must be synchronous.
+     * A tap that throws fails that pod's attempt (an Error status), not the
+     * scheduler.
      */
     scheduling: {
-      /** Order of the active queue: return true when `a` goes before `b`. */
+      /** Order of the active queue: return true when `a` goes before `b` (QueueSortPlugin.less). One per profile. */
       queueSort: new SyncBailHook<[QueuedPodInfo, QueuedPodInfo], boolean | undefined>(['a', 'b']),
-      /** Once per attempt, before filtering: precompute state, narrow nodes, or fail the attempt. */
-      preFilter: new AsyncSeriesBailHook<[CycleState, Pod], PreFilterResult | undefined>(['state', 'pod']),
-      /** Per node: undefined or Success if the pod fits, a status with reasons if not. Synchronous: it runs for thousands of nodes. */
+      /** Once per attempt, before filtering: precompute state, narrow nodes, reject, or Skip (PreFilterPlugin). */
+      preFilter: new AsyncSeriesBailHook<[CycleState, Pod], PreFilterResult | SchedulingStatus | undefined>(['state', 'pod']),
+      /** Per node: undefined or Success if the pod fits, a status with reasons if not (FilterPlugin). */
       filter: new SyncBailHook<[CycleState, Pod, NodeInfo], SchedulingStatus | undefined>(['state', 'pod', 'node']),
-      /** When no node fits (preemption). */
-      postFilter: new AsyncSeriesBailHook<[CycleState, Pod, FilterStatusMap], PostFilterResult | undefined>(['state', 'pod', 'failures']),
-      /** Once, before scoring the feasible nodes. */
+      /** When no node fits: preemption (PostFilterPlugin). */
+      postFilter: new AsyncSeriesBailHook<[CycleState, Pod, NodeStatusMap], PostFilterResult | undefined>(['state', 'pod', 'failures']),
+      /** Once, with the feasible nodes, before scoring; Skip skips this plugin's Score (PreScorePlugin). */
       preScore: new AsyncSeriesBailHook<[CycleState, Pod, readonly NodeInfo[]], SchedulingStatus | undefined>(['state', 'pod', 'nodes']),
-      /** Per node: the tap's score (0-100 after normalising). */
+      /** Per feasible node: the tap's raw score (ScorePlugin.score). */
       score: new SyncBailHook<[CycleState, Pod, NodeInfo], number | undefined>(['state', 'pod', 'node']),
-      /** Per score plugin (the tap of the same name): rescale its scores in place to 0-100. */
+      /** Per score plugin (the tap of the same name): rescale its scores in place to 0-100 (ScorePlugin.normalizeScore). */
       normalizeScore: new SyncHook<[CycleState, Pod, NodeScore[]]>(['state', 'pod', 'scores']),
-      /** The node is chosen: reserve resources; a status other than Success aborts the attempt. */
+      /** The node is chosen: reserve resources; a status other than Success aborts the attempt (ReservePlugin.reserve). */
       reserve: new AsyncSeriesBailHook<[CycleState, Pod, string], SchedulingStatus | undefined>(['state', 'pod', 'nodeName']),
-      /** Undo `reserve` (called in reverse order) when a later stage fails. */
+      /** Undo `reserve` (called in reverse order) when a later stage fails (ReservePlugin.unreserve). */
       unreserve: new AsyncSeriesHook<[CycleState, Pod, string]>(['state', 'pod', 'nodeName']),
-      /** Approve, deny, or hold the binding (Wait with a timeout). */
+      /** Approve, reject, or hold the binding (Wait with a timeout) (PermitPlugin). */
       permit: new AsyncSeriesBailHook<[CycleState, Pod, string], PermitResult | undefined>(['state', 'pod', 'nodeName']),
-      /** Before binding (e.g. provision volumes). */
+      /** Before binding, e.g. provision volumes (PreBindPlugin). */
       preBind: new AsyncSeriesBailHook<[CycleState, Pod, string], SchedulingStatus | undefined>(['state', 'pod', 'nodeName']),
-      /** Bind: the first tap that does not return Skip or undefined has bound the pod. */
+      /** Bind: the first tap that does not return Skip has bound the pod (BindPlugin). */
       bind: new AsyncSeriesBailHook<[CycleState, Pod, string], SchedulingStatus | undefined>(['state', 'pod', 'nodeName']),
-      /** After a successful bind (informational). */
+      /** After a successful bind (informational) (PostBindPlugin). */
       postBind: new AsyncSeriesHook<[CycleState, Pod, string]>(['state', 'pod', 'nodeName']),
     },
     network: {

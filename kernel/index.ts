@@ -29,8 +29,31 @@ export { Controller } from './client/controller';
 export type { Clock } from './client/clock';
 
 export type { UserInfo, AuthenticationRequest, AuthorizationAttributes, AuthorizationDecision } from './auth/types';
-export { SchedulingStatus } from './scheduling/types';
-export type { CycleState, NodeInfo, NodeScore, QueuedPodInfo } from './scheduling/types';
+export { SchedulingStatus, MAX_NODE_SCORE, tolerates } from './scheduling/types';
+export type {
+  AnySchedulingPlugin,
+  BindPlugin,
+  ClusterSnapshot,
+  CycleState,
+  FilterPlugin,
+  NodeInfo,
+  NodeScore,
+  PermitPlugin,
+  PodInfo,
+  PostBindPlugin,
+  PostFilterPlugin,
+  PreBindPlugin,
+  PreFilterPlugin,
+  PreScorePlugin,
+  QueuedPodInfo,
+  QueueSortPlugin,
+  ReservePlugin,
+  ResourceList,
+  SchedulingPlugin,
+  SchedulingProfile,
+  ScorePlugin,
+} from './scheduling/types';
+export { tapSchedulingPlugin } from './scheduling/plugins';
 export type { PodNetworkRequest, PodNetworkResult, ServiceChange } from './network/types';
 export type { DnsQuery, DnsAnswer, DnsRecord } from './dns/types';
 export type { Store, KeyValue } from './store/types';

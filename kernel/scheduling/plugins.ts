@@ -1,0 +1,122 @@
+/**
+ * Scheduling plugins on the kernel's scheduling hooks.
+ *
+ * `tapSchedulingPlugin(kernel.hooks, plugin)` taps every extension point the
+ * plugin object implements, under the plugin's name, and records the plugin's
+ * args schema so that profiles can configure it. It is all a third-party npm
+ * package needs:
+ *
+ *   import { definePlugin, tapSchedulingPlugin, type ScorePlugin } from 'skiff';
+ *   const ZoneSpread = { name: 'ZoneSpread', score(state, pod, node) { ... } } satisfies ScorePlugin;
+ *   export default definePlugin({ name: 'skiff-plugin-zone-spread', apply(kernel) { tapSchedulingPlugin(kernel.hooks, ZoneSpread); } });
+ *
+ * Tapping the hooks by hand (`kernel.hooks.scheduling.score.tap('ZoneSpread', fn)`)
+ * works too; such a plugin just has no args. `schedulingPlugins(hooks)` is how
+ * the scheduler reads them back: one view per name, whichever way it was tapped.
+ */
+import type { KernelHooks } from '../hooks';
+import type { AnySchedulingPlugin } from './types';
+
+/** The extension point methods, in pipeline order, each tapped on the hook of the same name. */
+export const EXTENSION_POINTS = [
+  'less',
+  'preFilter',
+  'filter',
+  'postFilter',
+  'preScore',
+  'score',
+  'normalizeScore',
+  'reserve',
+  'unreserve',
+  'permit',
+  'preBind',
+  'bind',
+  'postBind',
+] as const;
+
+export type ExtensionPointMethod = (typeof EXTENSION_POINTS)[number];
+
+/** The kernel hook a method taps (`less` taps `queueSort`). */
+export function hookOf(method: ExtensionPointMethod): keyof KernelHooks['scheduling'] {
+  return method === 'less' ? 'queueSort' : method;
+}
+
+const described = new WeakMap<KernelHooks, Map<string, AnySchedulingPlugin>>();
+
+function descriptions(hooks: KernelHooks): Map<string, AnySchedulingPlugin> {
+  let map = described.get(hooks);
+  if (!map) {
+    map = new Map();
+    described.set(hooks, map);
+  }
+  return map;
+}
+
+/** Tap each extension point `plugin` implements under its name. Two plugins of one name is an error. */
+export function tapSchedulingPlugin(hooks: KernelHooks, plugin: AnySchedulingPlugin): void {
+  if (!plugin || typeof plugin.name !== 'string' || plugin.name === '') throw new Error('a scheduling plugin needs a name');
+  const seen = descriptions(hooks);
+  if (seen.has(plugin.name) || schedulingPluginNames(hooks).has(plugin.name)) throw new Error(`scheduling plugin ${JSON.stringify(plugin.name)} is already registered`);
+  let any = false;
+  for (const method of EXTENSION_POINTS) {
+    const fn = plugin[method] as ((...args: never[]) => unknown) | undefined;
+    if (typeof fn !== 'function') continue;
+    any = true;
+    const hook = hooks.scheduling[hookOf(method)] as unknown as { tap(name: string, fn: (...args: unknown[]) => unknown): void };
+    hook.tap(plugin.name, (fn as (...args: unknown[]) => unknown).bind(plugin));
+  }
+  if (!any) throw new Error(`scheduling plugin ${JSON.stringify(plugin.name)} implements no extension point (${EXTENSION_POINTS.join(', ')})`);
+  seen.set(plugin.name, {
+    name: plugin.name,
+    argsSchema: plugin.argsSchema,
+    defaultArgs: plugin.defaultArgs,
+    validateArgs: plugin.validateArgs?.bind(plugin),
+    addPod: plugin.addPod?.bind(plugin),
+    removePod: plugin.removePod?.bind(plugin),
+  } as AnySchedulingPlugin);
+}
+
+/** Names of everything tapped on any scheduling hook. */
+export function schedulingPluginNames(hooks: KernelHooks): Set<string> {
+  const names = new Set<string>();
+  for (const method of EXTENSION_POINTS) for (const tap of hookTaps(hooks, method)) names.add(tap.name);
+  return names;
+}
+
+interface Tap {
+  readonly name: string;
+  readonly type: 'sync' | 'async' | 'promise';
+  readonly fn: (...args: unknown[]) => unknown;
+}
+
+function hookTaps(hooks: KernelHooks, method: ExtensionPointMethod): readonly Tap[] {
+  return (hooks.scheduling[hookOf(method)] as unknown as { taps: Tap[] }).taps;
+}
+
+/**
+ * Every scheduling plugin on `hooks`, by name: the taps of that name gathered
+ * into one plugin object (a callback-style `tapAsync` tap is adapted to a
+ * promise), with the args schema `tapSchedulingPlugin` recorded.
+ */
+export function schedulingPlugins(hooks: KernelHooks): Map<string, AnySchedulingPlugin> {
+  const out = new Map<string, Record<string, unknown>>();
+  const meta = descriptions(hooks);
+  for (const method of EXTENSION_POINTS) {
+    for (const tap of hookTaps(hooks, method)) {
+      let plugin = out.get(tap.name);
+      if (!plugin) {
+        const m = meta.get(tap.name);
+        // PreFilterExtensions and args are not hooks: they come from the object tapSchedulingPlugin was given.
+        plugin = { name: tap.name, argsSchema: m?.argsSchema, defaultArgs: m?.defaultArgs, validateArgs: m?.validateArgs, addPod: m?.addPod, removePod: m?.removePod };
+        out.set(tap.name, plugin);
+      }
+      if (plugin[method]) throw new Error(`scheduling plugin ${JSON.stringify(tap.name)} tapped ${hookOf(method)} twice`);
+      plugin[method] =
+        tap.type === 'async'
+          ? (...args: unknown[]) =>
+              new Promise((resolve, reject) => tap.fn(...args, (err: unknown, result: unknown) => (err ? reject(err) : resolve(result))))
+          : tap.fn;
+    }
+  }
+  return out as unknown as Map<string, AnySchedulingPlugin>;
+}
