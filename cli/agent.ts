@@ -70,6 +70,10 @@ async function runtimeFactory(name: string, options: Record<string, unknown>, lo
     provideStore: () => {
       throw new Error('a runtime plugin cannot provide a store in `skiff agent`');
     },
+    get skiff() {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return require('../kernel/index') as typeof import('../kernel/index');
+    },
   };
   await plugin.apply(context, options);
   const factory = registry.get(name);

@@ -255,6 +255,11 @@ export class Kernel {
         if (kernel.stores.has(type)) throw new Error(`store type ${JSON.stringify(type)} is already provided`);
         kernel.stores.set(type, factory);
       },
+      get skiff() {
+        // Loaded on first use: the public API module imports this one.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        return require('./index') as typeof import('./index');
+      },
     };
     try {
       await plugin.apply(context, entry.options);

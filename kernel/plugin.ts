@@ -37,6 +37,13 @@ export interface PluginContext {
   dataDir(): string;
   /** Offer a Store implementation selectable in cluster.yaml as `store.type: <type>`. */
   provideStore(type: string, factory: StoreFactory): void;
+  /**
+   * skiff's public API (`import ... from 'skiff'`) of the kernel running the
+   * plugin, the way webpack hands plugins `compiler.webpack`: a plugin
+   * published on npm uses `kernel.skiff.tapSchedulingPlugin(...)` without
+   * depending on (and possibly duplicating) a copy of skiff.
+   */
+  readonly skiff: typeof import('./index');
 }
 
 /** A path under the plugin's options (`['network']`) and what is wrong there. */
