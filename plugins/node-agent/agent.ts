@@ -32,7 +32,7 @@ import { readHostFacts } from './host';
 import type { NodeSettings } from './node-status';
 import { buildNodeStatus, NodeStatusReporter } from './node-status';
 import { NodeLease } from './lease';
-import { EventRecorder, nodeRef } from './events';
+import { EventRecorder, nodeRef } from '../../kernel/client/events';
 import { Backoff } from './backoff';
 import { ImageManager } from './images';
 import type { Mounter } from './volumes';
@@ -127,7 +127,7 @@ export class NodeAgent {
     this.resolv = resolv();
     const settings: NodeSettings = o.settings ?? { name: o.nodeName };
 
-    this.events = new EventRecorder(o.client, { nodeName: o.nodeName, clock: this.clock, logger: this.logger });
+    this.events = new EventRecorder(o.client, { host: o.nodeName, clock: this.clock, logger: this.logger });
     this.crashBackoff = new Backoff(this.clock, this.config.crashLoopBackoff.initialMs, this.config.crashLoopBackoff.maxMs);
     this.imageBackoff = new Backoff(this.clock, this.config.imagePullBackoff.initialMs, this.config.imagePullBackoff.maxMs);
     this.workers = new PodWorkers((uid) => this.syncer.sync(uid), this.clock, this.logger);

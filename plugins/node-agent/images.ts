@@ -20,7 +20,7 @@ import type { Logger } from '../../kernel/log';
 import type { ContainerRuntime, ImageInfo } from '../../kernel/runtime/types';
 import { ImagePullError } from '../../kernel/runtime/types';
 import type { Backoff } from './backoff';
-import type { EventSink, InvolvedObject } from './events';
+import type { EventSink, InvolvedObject } from '../../kernel/client/events';
 
 export type ImageFailureReason = 'ErrImagePull' | 'ImagePullBackOff' | 'ErrImageNeverPull' | 'InvalidImageName';
 

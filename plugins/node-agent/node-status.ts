@@ -23,8 +23,8 @@ import type { ContainerRuntime, ImageInfo } from '../../kernel/runtime/types';
 import { versionInfo } from '../../kernel/api/version';
 import type { AgentConfig } from './options';
 import type { HostFacts } from './host';
-import type { EventSink } from './events';
-import { nodeRef, rfc3339 } from './events';
+import type { EventSink } from '../../kernel/client/events';
+import { nodeRef, rfc3339 } from '../../kernel/client/events';
 
 export const NODES = { group: '', version: 'v1', resource: 'nodes', kind: 'Node', namespaced: false } as const;
 

@@ -23,7 +23,7 @@ import type { Container, ContainerState, ContainerStatus as ApiContainerStatus, 
 import type { ContainerStatus } from '../../kernel/runtime/types';
 import { podQOSClass } from '../../kernel/api/resources/podspec';
 import { deepCopy } from '../../kernel/api/types';
-import { rfc3339 } from './events';
+import { rfc3339 } from '../../kernel/client/events';
 import type { ContainerKind, PodRuntimeState } from './runtime-state';
 import { kindOf, nameOf, restartCountOf } from './runtime-state';
 

@@ -23,7 +23,7 @@ import type { Logger } from '../../kernel/log';
 import type { ContainerRuntime } from '../../kernel/runtime/types';
 import type { ActionOutcome, ActionTarget } from './handlers';
 import { runExec, runHttpGet, runTcpSocket } from './handlers';
-import type { EventSink, InvolvedObject } from './events';
+import type { EventSink, InvolvedObject } from '../../kernel/client/events';
 
 export type ProbeType = 'liveness' | 'readiness' | 'startup';
 export type ProbeResult = 'success' | 'failure' | 'unknown';

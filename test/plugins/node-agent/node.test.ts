@@ -10,7 +10,7 @@ import type { Node } from 'kubernetes-types/core/v1';
 import { ApiError } from '../../../kernel/api/errors';
 import type { KubeObject } from '../../../kernel/api/types';
 import { versionInfo } from '../../../kernel/api/version';
-import { EventRecorder } from '../../../plugins/node-agent/events';
+import { EventRecorder } from '../../../kernel/client/events';
 import { silentLogger } from '../../../kernel/log';
 import { FakeApiClient, FakeClock, harness, HOST, type Harness } from './support';
 
@@ -128,7 +128,7 @@ test('a deleted Node is registered again at the next status check', async () => 
 test('events: a repeated event is one Event whose count grows; its timestamps span the repeats', async () => {
   const clock = new FakeClock(Date.UTC(2024, 0, 1));
   const api = new FakeApiClient();
-  const recorder = new EventRecorder(api, { nodeName: 'node-a', clock, logger: silentLogger });
+  const recorder = new EventRecorder(api, { host: 'node-a', clock, logger: silentLogger });
   const pod = { kind: 'Pod', apiVersion: 'v1', name: 'web', namespace: 'default', uid: 'u1', fieldPath: 'spec.containers{app}' };
   recorder.record(pod, 'Warning', 'Unhealthy', 'Readiness probe failed: HTTP probe failed with statuscode: 404');
   await clock.advance(5000);
@@ -155,7 +155,7 @@ test('events: a repeated event is one Event whose count grows; its timestamps sp
 test('events: more than 10 similar events with different messages are combined', async () => {
   const clock = new FakeClock(Date.UTC(2024, 0, 1));
   const api = new FakeApiClient();
-  const recorder = new EventRecorder(api, { nodeName: 'node-a', clock, logger: silentLogger });
+  const recorder = new EventRecorder(api, { host: 'node-a', clock, logger: silentLogger });
   const pod = { kind: 'Pod', apiVersion: 'v1', name: 'web', namespace: 'default', uid: 'u1' };
   for (let i = 0; i < 14; i++) recorder.record(pod, 'Warning', 'FailedMount', `attempt ${i}`);
   await recorder.flush();
@@ -168,7 +168,7 @@ test('events: more than 10 similar events with different messages are combined',
 test('events: similar messages older than 10 minutes start a new group instead of being combined', async () => {
   const clock = new FakeClock(Date.UTC(2024, 0, 1));
   const api = new FakeApiClient();
-  const recorder = new EventRecorder(api, { nodeName: 'node-a', clock, logger: silentLogger });
+  const recorder = new EventRecorder(api, { host: 'node-a', clock, logger: silentLogger });
   const pod = { kind: 'Pod', apiVersion: 'v1', name: 'web', namespace: 'default', uid: 'u1' };
   for (let i = 0; i < 10; i++) recorder.record(pod, 'Warning', 'FailedMount', `attempt ${i}`);
   await clock.advance(10 * 60 * 1000 + 1);
@@ -183,7 +183,7 @@ test('events: similar messages older than 10 minutes start a new group instead o
 test('events: a repeat of an Event that expired from the API creates it again with the first timestamp and the count', async () => {
   const clock = new FakeClock(Date.UTC(2024, 0, 1));
   const api = new FakeApiClient();
-  const recorder = new EventRecorder(api, { nodeName: 'node-a', clock, logger: silentLogger });
+  const recorder = new EventRecorder(api, { host: 'node-a', clock, logger: silentLogger });
   const pod = { kind: 'Pod', apiVersion: 'v1', name: 'web', namespace: 'apps', uid: 'u1', fieldPath: 'spec.containers{app}' };
   recorder.record(pod, 'Normal', 'Pulled', 'Container image "busybox" already present on machine');
   await recorder.flush();

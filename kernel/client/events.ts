@@ -1,6 +1,6 @@
 /**
- * core/v1 Events as the kubelet records them (what `kubectl describe pod`
- * shows): source `kubelet` on the node, reportingComponent/Instance, and
+ * core/v1 Events as Kubernetes components record them (what `kubectl describe`
+ * shows): source component and host, reportingComponent/Instance, and
  * repeated events folded into one object whose `count` and `lastTimestamp`
  * grow, as client-go's EventCorrelator does:
  *
@@ -14,10 +14,10 @@
  * broadcaster does (events are best effort in Kubernetes).
  */
 import { createHash } from 'node:crypto';
-import type { ApiClient } from '../../kernel/client/types';
-import type { Clock } from '../../kernel/client/clock';
-import type { Logger } from '../../kernel/log';
-import { isApiError } from '../../kernel/api/errors';
+import type { ApiClient } from './types';
+import type { Clock } from './clock';
+import type { Logger } from '../log';
+import { isApiError } from '../api/errors';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -99,7 +99,16 @@ export class EventRecorder implements EventSink {
 
   constructor(
     private readonly client: ApiClient,
-    private readonly options: { readonly nodeName: string; readonly clock: Clock; readonly logger: Logger; readonly component?: string },
+    private readonly options: {
+      /** The node it runs on (source.host; the kubelet's). Omitted for control-plane components. */
+      readonly host?: string;
+      readonly clock: Clock;
+      readonly logger: Logger;
+      /** source.component and reportingComponent (default `kubelet`). */
+      readonly component?: string;
+      /** reportingInstance (default: the host). */
+      readonly instance?: string;
+    },
   ) {}
 
   record(object: InvolvedObject, type: EventType, reason: string, message: string): void {
@@ -172,12 +181,12 @@ export class EventRecorder implements EventSink {
           reason,
           message,
           type,
-          source: { component, host: this.options.nodeName },
+          source: this.options.host ? { component, host: this.options.host } : { component },
           firstTimestamp: first,
           lastTimestamp: last,
           count,
           reportingComponent: component,
-          reportingInstance: this.options.nodeName,
+          reportingInstance: this.options.instance ?? this.options.host ?? '',
         },
         { namespace },
       );
