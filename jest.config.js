@@ -6,8 +6,9 @@ const esmOnly = ['@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jo
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
+  // examples/plugins holds example npm plugin packages; their tests are plain JS.
+  roots: ['<rootDir>/test', '<rootDir>/examples/plugins'],
+  testMatch: ['**/*.test.ts', '**/examples/plugins/**/*.test.js'],
   transform: {
     '^.+\\.(t|j|mj)s$': [
       '@swc/jest',
