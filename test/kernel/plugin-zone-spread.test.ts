@@ -10,7 +10,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { startCluster } from '../support/cluster';
 import { loadPlugins, type Plugin } from '../../kernel/plugin';
-import { ConfigError, validateClusterObject } from '../../kernel/config';
+import { ConfigError, loadClusterConfig, validateClusterObject } from '../../kernel/config';
+import { builtinPlugins } from '../../plugins';
 import { schedulingPlugins } from '../../kernel/scheduling/plugins';
 import { SchedulingStatus } from '../../kernel/scheduling/types';
 import { buildNodeInfos, cycleStateFor, profileView, Snapshot } from '../../plugins/scheduler/framework/snapshot';
@@ -110,4 +111,36 @@ test('a second ZoneSpread on the same kernel stops the boot, attributed to the p
     (e: unknown) => e,
   );
   expect((err as Error).message).toBe('plugin/impostor: scheduling plugin "ZoneSpread" is already registered');
+});
+
+test('examples/cluster-zone-spread.yaml validates as `skiff config validate` does, and its ZoneSpread args pass the plugin\'s checks', async () => {
+  const file = path.join(repo, 'examples', 'cluster-zone-spread.yaml');
+  const config = loadClusterConfig(file);
+  expect(config.plugins.map((p) => p.name)).toEqual(['runtime-simulated', 'node-agent', 'skiff-plugin-zone-spread', 'scheduler']);
+  const zones = new Map<string, number>();
+  for (const n of config.nodes) zones.set(n.labels?.['topology.kubernetes.io/zone'] ?? '', (zones.get(n.labels?.['topology.kubernetes.io/zone'] ?? '') ?? 0) + 1);
+  expect(Object.fromEntries(zones)).toEqual({ 'zone-a': 2, 'zone-b': 2, 'zone-c': 2 });
+  expect(config.nodes.every((n) => n.runtime === 'simulated')).toBe(true);
+
+  const scheduler = config.plugins.find((p) => p.name === 'scheduler')!.options as {
+    profiles: Array<{ plugins: Record<string, { enabled: Array<{ name: string; weight?: number }> }>; pluginConfig: Array<{ name: string; args: Record<string, unknown> }> }>;
+  };
+  const [profile] = scheduler.profiles;
+  expect(profile.plugins.score.enabled).toContainEqual({ name: 'ZoneSpread', weight: 5 });
+  const args = profile.pluginConfig.find((c) => c.name === 'ZoneSpread')!.args;
+
+  // The scheduler plugin is being written; until it is built in, validate the rest.
+  const plugins = builtinPlugins.scheduler ? config.plugins : config.plugins.filter((p) => p.name !== 'scheduler');
+  const loaded = await loadPlugins({ ...config, plugins });
+  const zoneSpread = loaded.find((l) => l.plugin.name === 'skiff-plugin-zone-spread')!;
+  expect(zoneSpread.origin).toBe(realpathSync(packageDir));
+
+  // ZoneSpread's args as the scheduler checks them at boot: its own validation, defaults applied.
+  const cluster = await startCluster({ source: file, dataDir: path.join(dir, 'data'), config: { plugins: [entry] } });
+  try {
+    const plugin = schedulingPlugins(cluster.kernel.hooks).get('ZoneSpread')!;
+    expect(plugin.validateArgs!({ ...plugin.defaultArgs, ...args })).toEqual([]);
+  } finally {
+    await cluster.stop();
+  }
 });
