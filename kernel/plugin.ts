@@ -179,6 +179,19 @@ export async function loadPlugins(config: ClusterConfig): Promise<LoadedPlugin[]
   return loaded;
 }
 
+const compiled = new WeakMap<object, ReturnType<typeof ajv.compile>>();
+
+/** Problems of `value` against a JSON Schema, with paths (plugins use it for nested settings, such as a scheduling plugin's args). */
+export function validateWithSchema(schema: object, value: unknown): OptionsProblem[] {
+  let validate = compiled.get(schema);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    compiled.set(schema, validate);
+  }
+  if (validate(value)) return [];
+  return describeSchemaErrors(validate.errors).map((p) => ({ path: p.segments, message: p.message }));
+}
+
 /** A plugin's options problems (schema first, then its own checks). */
 export function validatePluginOptions(plugin: Plugin<Record<string, unknown>>, options: Record<string, unknown>): OptionsProblem[] {
   if (plugin.optionsSchema) {

@@ -213,9 +213,10 @@ export class ResourceHandlers {
       if (binding.metadata?.annotations) next.metadata.annotations = { ...(next.metadata.annotations ?? {}), ...binding.metadata.annotations };
       const status = (next.status ??= {});
       const conditions = (status.conditions ??= []);
-      const scheduled = conditions.find((c) => c.type === 'PodScheduled');
+      // The condition is replaced whole (podutil.UpdatePodCondition): the scheduler's Unschedulable reason and message go.
+      const at = conditions.findIndex((c) => c.type === 'PodScheduled');
       const condition = { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339(this.now()) };
-      if (scheduled) Object.assign(scheduled, condition);
+      if (at >= 0) conditions[at] = condition;
       else conditions.push(condition);
       try {
         await this.rest.writeSystem(resource, next, ctx, 'binding');
