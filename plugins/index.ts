@@ -14,4 +14,6 @@ export const builtinPlugins: Record<string, () => Promise<Plugin<never>>> = {
   'runtime-simulated': () => Promise.resolve(require('./runtime-simulated').default),
   // skiff's kubelet; required lazily like the rest, since the compiled output is CommonJS.
   'node-agent': () => Promise.resolve(require('./node-agent').default),
+  // kube-scheduler's framework on the kernel's scheduling hooks.
+  scheduler: () => Promise.resolve(require('./scheduler').default),
 };

@@ -18,7 +18,7 @@
 import type { Pod } from 'kubernetes-types/core/v1';
 import type { Clock } from '../../kernel/client/clock';
 import { EventRecorder, podRef } from '../../kernel/client/events';
-import { SharedInformerFactory, stripManagedFields, type SharedInformer } from '../../kernel/client/informer';
+import { SharedInformerFactory, type SharedInformer } from '../../kernel/client/informer';
 import type { ApiClient, ResourceType } from '../../kernel/client/types';
 import type { KubeObject } from '../../kernel/api/types';
 import type { Logger } from '../../kernel/log';
@@ -251,9 +251,9 @@ export class Scheduler implements FrameworkHandle {
   ): SharedInformer<KubeObject> {
     const informer = this.factory.informerFor<KubeObject>(type, selector);
     informer.addEventHandler({
-      onAdd: (o) => h.add(stripManagedFields(o) as T),
+      onAdd: (o) => h.add(o as T),
       onUpdate: (old, o) => {
-        if (old !== o) h.update(old as T, stripManagedFields(o) as T);
+        if (old !== o) h.update(old as T, o as T);
       },
       onDelete: (o) => h.remove(o as T),
     });
@@ -676,7 +676,8 @@ export class Scheduler implements FrameworkHandle {
     if (status.code === 'Error') this.stats.errors++;
     if (status.plugin) queued.unschedulablePlugins = new Set([status.plugin]);
     this.recordEvent(pod, { type: 'Warning', reason: 'FailedScheduling', action: 'Scheduling', message });
-    if (nominatedNodeName) this.cache.apply(() => this.cache.setNominated(pod, nominatedNodeName));
+    // '' from preemption clears a nomination (no node can be helped).
+    if (nominatedNodeName !== undefined) this.cache.apply(() => this.cache.setNominated(pod, nominatedNodeName));
     const reason = status.code === 'Error' ? 'SchedulerError' : 'Unschedulable';
     const current = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
     const conditionChanged = !current || current.status !== 'False' || current.reason !== reason || current.message !== message;
@@ -695,7 +696,7 @@ export class Scheduler implements FrameworkHandle {
           },
         ];
       }
-      if (nominationChanged) patch.nominatedNodeName = nominatedNodeName;
+      if (nominationChanged) patch.nominatedNodeName = nominatedNodeName || null;
       try {
         await this.client.patch(PODS, pod.metadata?.name ?? '', 'strategic', { status: patch }, { namespace: pod.metadata?.namespace, subresource: 'status' });
       } catch (err) {
