@@ -158,10 +158,10 @@ function validateFitArgs(args: NodeResourcesFitArgs): Problem[] {
         problems.push({ path: ['scoringStrategy', 'resources', i, 'weight'], message: FieldError.invalid('', r.weight, `resource weight of ${r.name} not in valid range (0, 100]`).body() });
       }
     });
-    if (strategy.requestedToCapacityRatio || strategy.type === 'RequestedToCapacityRatio') {
-      // kube validates the shape whenever requestedToCapacityRatio is given; a RequestedToCapacityRatio
-      // strategy without one has nothing to score with, so it is reported as a missing shape.
-      problems.push(...validateShape(strategy.requestedToCapacityRatio?.shape ?? [], ['scoringStrategy', 'requestedToCapacityRatio', 'shape']));
+    if (strategy.requestedToCapacityRatio) {
+      problems.push(...validateShape(strategy.requestedToCapacityRatio.shape ?? [], ['scoringStrategy', 'requestedToCapacityRatio', 'shape']));
+    } else if (strategy.type === 'RequestedToCapacityRatio') {
+      problems.push({ path: ['scoringStrategy', 'requestedToCapacityRatio'], message: FieldError.required('', 'must be specified when type is RequestedToCapacityRatio').body() });
     }
   }
   return problems;

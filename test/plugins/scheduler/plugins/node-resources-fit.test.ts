@@ -263,7 +263,12 @@ describe('NodeResourcesFit args', () => {
       [{ path: ['scoringStrategy', 'type'], message: 'Unsupported value: "Balanced": supported values: "LeastAllocated", "MostAllocated", "RequestedToCapacityRatio"' }],
     ],
     ['a good shape', shape([0, 0], [50, 10], [100, 5]), []],
-    ['RequestedToCapacityRatio without a shape', { scoringStrategy: { type: 'RequestedToCapacityRatio' } }, [{ path: SHAPE, message: 'Required value: at least one point must be specified' }]],
+    [
+      'RequestedToCapacityRatio without requestedToCapacityRatio',
+      { scoringStrategy: { type: 'RequestedToCapacityRatio' } },
+      [{ path: ['scoringStrategy', 'requestedToCapacityRatio'], message: 'Required value: must be specified when type is RequestedToCapacityRatio' }],
+    ],
+    ['a shape given with another strategy is still checked', { scoringStrategy: { type: 'MostAllocated', requestedToCapacityRatio: { shape: [] } } }, [{ path: SHAPE, message: 'Required value: at least one point must be specified' }]],
     ['an empty shape', shape(), [{ path: SHAPE, message: 'Required value: at least one point must be specified' }]],
     ['utilization not increasing', shape([0, 0], [50, 5], [50, 10]), [{ path: [...SHAPE, 2, 'utilization'], message: 'Invalid value: 50: values must be sorted in increasing order' }]],
     ['utilization decreasing', shape([60, 0], [50, 5]), [{ path: [...SHAPE, 1, 'utilization'], message: 'Invalid value: 50: values must be sorted in increasing order' }]],
