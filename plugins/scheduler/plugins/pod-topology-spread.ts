@@ -93,6 +93,8 @@ interface SpreadConstraint {
 /** All of `matchers` (kube-scheduler ANDs the requirements of the selectors it merges). */
 function allOf(matchers: readonly LabelMatcher[]): LabelMatcher {
   if (matchers.length === 1) return matchers[0];
+  const nothing = matchers.find(isNothing);
+  if (nothing) return nothing;
   const requirements: LabelRequirement[] = matchers.flatMap((m) => m.requirements);
   return {
     requirements,
@@ -100,6 +102,45 @@ function allOf(matchers: readonly LabelMatcher[]): LabelMatcher {
     matches: (labels) => matchers.every((m) => m.matches(labels)),
     toString: () => matchers.map(String).filter(Boolean).join(','),
   };
+}
+
+/** A null selector: no requirement, yet not empty; it selects nothing. */
+function isNothing(m: LabelMatcher): boolean {
+  return m.requirements.length === 0 && !m.empty;
+}
+
+/**
+ * `selector.matches(labels)` with the requirements walked inline: counting
+ * calls it for every pod of the cluster, and this is most of that time.
+ */
+function selects(selector: LabelMatcher, labels: Labels): boolean {
+  const requirements = selector.requirements;
+  if (requirements.length === 0) return selector.empty;
+  for (let i = 0; i < requirements.length; i++) {
+    const r = requirements[i];
+    const value = labelValue(labels, r.key);
+    switch (r.operator) {
+      case 'Equals':
+        if (value !== r.values[0]) return false;
+        break;
+      case 'In':
+        if (value === undefined || !r.values.includes(value)) return false;
+        break;
+      case 'NotEquals':
+      case 'NotIn':
+        if (value !== undefined && r.values.includes(value)) return false;
+        break;
+      case 'Exists':
+        if (value === undefined) return false;
+        break;
+      case 'DoesNotExist':
+        if (value !== undefined) return false;
+        break;
+      default:
+        return selector.matches(labels);
+    }
+  }
+  return true;
 }
 
 function parseConstraints(constraints: readonly TopologySpreadConstraint[], podLabels: Labels, action: 'DoNotSchedule' | 'ScheduleAnyway'): SpreadConstraint[] {
@@ -292,7 +333,7 @@ function countMatching(pods: readonly PodInfo[], selector: LabelMatcher, namespa
     const meta = p.pod.metadata;
     // Terminating pods do not count (kubernetes#87621).
     if (meta?.deletionTimestamp || (meta?.namespace ?? 'default') !== namespace) continue;
-    if (selector.matches(meta?.labels ?? NO_LABELS)) n++;
+    if (selects(selector, meta?.labels ?? NO_LABELS)) n++;
   }
   return n;
 }
@@ -377,9 +418,9 @@ class PreFilterState {
 class PreScoreState {
   constructor(
     readonly constraints: readonly SpreadConstraint[],
-    /** Nodes lacking one of the constraints' keys (when all are required): scored 0. */
+    /** Nodes lacking one of the constraints' keys (when all are required): scored 0. Usually empty. */
     readonly ignored: ReadonlySet<string>,
-    /** Per constraint: topology value → matching pods (per node name for hostname constraints). */
+    /** Per constraint: topology value → matching pods (none for hostname constraints: Score counts the node's own pods). */
     readonly counts: readonly Map<string, number>[],
     /** Per constraint: log(domains + 2), so that the counts of small topologies are not watered down by big ones. */
     readonly weights: readonly number[],
@@ -482,7 +523,7 @@ export const PodTopologySpread = {
       for (const [value, n] of m) p.update(value, n);
       return p;
     });
-    const selfMatch = constraints.map((c) => c.selector.matches(podLabels));
+    const selfMatch = constraints.map((c) => selects(c.selector, podLabels));
     state.write(PRE_FILTER_KEY, new PreFilterState(constraints, selfMatch, counts, paths));
     return undefined;
   },
@@ -528,8 +569,6 @@ export const PodTopologySpread = {
     // Only the pod's own constraints, or listed defaults, require every key: with the
     // system defaults a node without a zone label still spreads by hostname.
     const requireAll = (pod.spec?.topologySpreadConstraints?.length ?? 0) > 0 || !profileOf(state).systemDefaulted;
-    const namespace = pod.metadata?.namespace ?? 'default';
-
     const ignored = new Set<string>();
     const counts = constraints.map(() => new Map<string, number>());
     const isHostname = constraints.map((c) => c.topologyKey === HOSTNAME);
@@ -540,20 +579,17 @@ export const PodTopologySpread = {
         continue;
       }
       for (let i = 0; i < constraints.length; i++) {
-        const c = constraints[i];
-        if (isHostname[i]) {
-          // Per-node counts: only the node's own pods (kube-scheduler counts them in Score).
-          if (labelValue(labels, HOSTNAME) !== undefined) counts[i].set(node.name, countMatching(node.pods, c.selector, namespace));
-          continue;
-        }
+        // A hostname domain is the node itself: Score counts its pods.
+        if (isHostname[i]) continue;
         // A missing label is the '' domain here, as in kube-scheduler (only with the system defaults).
-        const value = labelValue(labels, c.topologyKey) ?? '';
+        const value = labelValue(labels, constraints[i].topologyKey) ?? '';
         if (!counts[i].has(value)) counts[i].set(value, 0);
       }
     }
     const weights = constraints.map((c, i) => Math.log((isHostname[i] ? nodes.length - ignored.size : counts[i].size) + 2));
 
     if (!isHostname.every(Boolean)) {
+      const namespace = pod.metadata?.namespace ?? 'default';
       const inclusion = new NodeInclusion(pod);
       for (const node of all) {
         const labels = nodeLabels(node);
@@ -575,23 +611,19 @@ export const PodTopologySpread = {
     return undefined;
   },
 
-  /** Sum over constraints of count x weight + (maxSkew - 1), rounded: more matching pods, higher (worse) raw score. */
+  /** Sum over constraints of count x weight + (maxSkew - 1), rounded: more matching pods, higher (worse) raw score. O(constraints), plus the node's pods for a hostname constraint. */
   score(state: CycleState, pod: Pod, node: NodeInfo): number {
     const s = state.read<PreScoreState>(PRE_SCORE_KEY);
     if (!s) throw missing('PreScore');
-    if (s.ignored.has(node.name)) return 0;
+    if (s.ignored.size > 0 && s.ignored.has(node.name)) return 0;
     const labels = nodeLabels(node);
     let score = 0;
     for (let i = 0; i < s.constraints.length; i++) {
       const c = s.constraints[i];
       const value = labelValue(labels, c.topologyKey);
       if (value === undefined) continue;
-      let count: number;
-      if (c.topologyKey === HOSTNAME) {
-        count = s.counts[i].get(node.name) ?? countMatching(node.pods, c.selector, pod.metadata?.namespace ?? 'default');
-      } else {
-        count = s.counts[i].get(value) ?? 0;
-      }
+      // A hostname domain holds only this node's pods (usually few): counted here, as kube-scheduler does.
+      const count = c.topologyKey === HOSTNAME ? countMatching(node.pods, c.selector, pod.metadata?.namespace ?? 'default') : (s.counts[i].get(value) ?? 0);
       score += count * s.weights[i] + (c.maxSkew - 1);
     }
     return Math.round(score);
@@ -601,15 +633,16 @@ export const PodTopologySpread = {
   normalizeScore(state: CycleState, _pod: Pod, scores: NodeScore[]): void {
     const s = state.read<PreScoreState>(PRE_SCORE_KEY);
     if (!s) throw missing('PreScore');
+    const ignored = s.ignored.size > 0 ? s.ignored : undefined;
     let min = Infinity;
     let max = 0;
     for (const { name, score } of scores) {
-      if (s.ignored.has(name)) continue;
+      if (ignored?.has(name)) continue;
       if (score < min) min = score;
       if (score > max) max = score;
     }
     for (const entry of scores) {
-      if (s.ignored.has(entry.name)) entry.score = 0;
+      if (ignored?.has(entry.name)) entry.score = 0;
       else if (max === 0) entry.score = MAX_NODE_SCORE;
       else entry.score = Math.floor((MAX_NODE_SCORE * (max + min - entry.score)) / max);
     }
@@ -628,7 +661,7 @@ function updateWithPod(state: CycleState, podToSchedule: Pod, other: Pod, node: 
   const otherLabels = other.metadata?.labels ?? NO_LABELS;
   for (let i = 0; i < s.constraints.length; i++) {
     const c = s.constraints[i];
-    if (!c.selector.matches(otherLabels)) continue;
+    if (!selects(c.selector, otherLabels)) continue;
     if (!inclusion.includes(c, node)) continue;
     const value = labels[c.topologyKey];
     const n = (s.counts[i].get(value) ?? 0) + delta;

@@ -99,6 +99,42 @@ describe('InterPodAffinity filter', () => {
       want: { n1: ANTI, n2: FITS, n3: ANTI, n4: FITS },
     },
     {
+      name: 'matchExpressions: In, NotIn, Exists and DoesNotExist all hold',
+      pod: makePod({
+        name: 'in',
+        affinity: required(
+          [],
+          [
+            {
+              labelSelector: {
+                matchExpressions: [
+                  { key: 'app', operator: 'In', values: ['web', 'api'] },
+                  { key: 'tier', operator: 'NotIn', values: ['db'] },
+                  { key: 'team', operator: 'Exists' },
+                  { key: 'legacy', operator: 'DoesNotExist' },
+                ],
+              },
+              topologyKey: HOST,
+            },
+          ],
+        ),
+      }),
+      pods: [existing('n1', { app: 'api', team: 'x', tier: 'web' }), existing('n2', { app: 'api', team: 'x', tier: 'db' }), existing('n3', { app: 'web', team: 'x', legacy: 'y' }), existing('n4', { app: 'api' }), existing('n4', { app: 'db', team: 'x' })],
+      want: { n1: ANTI, n2: FITS, n3: FITS, n4: FITS },
+    },
+    {
+      name: 'a term without a labelSelector selects no pod',
+      pod: makePod({ name: 'in', affinity: required([], [{ topologyKey: HOST }]) }),
+      pods: [existing('n1', { app: 'web' }), existing('n2', {})],
+      want: { n1: FITS, n2: FITS, n3: FITS, n4: FITS },
+    },
+    {
+      name: 'an empty labelSelector selects every pod of its namespaces',
+      pod: makePod({ name: 'in', affinity: required([], [{ labelSelector: {}, topologyKey: HOST }]) }),
+      pods: [existing('n2', {}), existing('n3', { app: 'db' }, { namespace: 'other' })],
+      want: { n1: FITS, n2: ANTI, n3: FITS, n4: FITS },
+    },
+    {
       name: "an existing pod's required anti-affinity keeps the incoming pod out of its zone",
       pod: makePod({ name: 'in', labels: { app: 'web' } }),
       pods: [existing('n1', { app: 'db' }, { affinity: required([], [term({ app: 'web' }, ZONE)]) })],

@@ -95,6 +95,47 @@ describe('PodTopologySpread filter', () => {
       want: { n1: FITS, n2: FITS, n3: SKEW, n4: SKEW, n5: MISSING },
     },
     {
+      // the canary and the beta on n2, the db and the web without a tier on n4 are not selected: z1 = 1, z2 = 1
+      name: 'a selector with matchExpressions',
+      pod: incoming(
+        [
+          spread(ZONE, 1, {
+            labelSelector: {
+              matchExpressions: [
+                { key: 'app', operator: 'In', values: ['web', 'api'] },
+                { key: 'canary', operator: 'DoesNotExist' },
+                { key: 'track', operator: 'NotIn', values: ['beta'] },
+                { key: 'tier', operator: 'Exists' },
+              ],
+            },
+          }),
+        ],
+        { labels: { app: 'web', tier: 'fe' } },
+      ),
+      pods: [
+        on('n1', { app: 'web', tier: 'fe' }),
+        on('n2', { app: 'web', tier: 'fe', canary: 'true' }),
+        on('n2', { app: 'web', tier: 'fe', track: 'beta' }),
+        on('n3', { app: 'api', tier: 'fe' }),
+        on('n4', { app: 'db', tier: 'fe' }),
+        on('n4', { app: 'web' }),
+      ],
+      want: { n1: FITS, n2: FITS, n3: FITS, n4: FITS, n5: MISSING },
+    },
+    {
+      // as kube-scheduler: an empty selector counts no existing pod, yet matches the incoming one
+      name: 'an empty labelSelector counts no pod',
+      pod: incoming([spread(ZONE, 1, { labelSelector: {} })]),
+      pods: [on('n1'), on('n1'), on('n2')],
+      want: { n1: FITS, n2: FITS, n3: FITS, n4: FITS, n5: MISSING },
+    },
+    {
+      name: 'a constraint without labelSelector selects no pod',
+      pod: incoming([spread(ZONE, 1, { labelSelector: undefined })]),
+      pods: [on('n1'), on('n1'), on('n2')],
+      want: { n1: FITS, n2: FITS, n3: FITS, n4: FITS, n5: MISSING },
+    },
+    {
       name: 'two constraints: both must hold',
       pod: incoming([spread(ZONE, 1), spread(HOST, 1)]),
       pods: [on('n3'), on('n1'), on('n2'), on('n2')],
