@@ -9,9 +9,12 @@
  * - more than 10 events that differ only in message within 10 minutes are
  *   combined into one: "(combined from similar events): <latest message>".
  *
- * Recording never blocks or fails the caller: writes go out in order on a
- * background chain, and a failed write is logged and dropped, as client-go's
- * broadcaster does (events are best effort in Kubernetes).
+ * Recording never blocks or fails the caller: writes go out in the
+ * background, in order for each Event object, several at once across
+ * objects; a failed write is logged and dropped, and when more than
+ * MAX_PENDING writes wait (a burst larger than the API absorbs) new ones are
+ * dropped, as client-go's broadcaster drops when its queue is full (events
+ * are best effort in Kubernetes).
  */
 import { createHash } from 'node:crypto';
 import type { ApiClient } from './types';
@@ -59,6 +62,10 @@ interface Similar {
 const MAX_SIMILAR = 10;
 const SIMILAR_WINDOW_MS = 10 * 60 * 1000;
 const CACHE_SIZE = 4096;
+/** Writes in flight at once (across Event objects). */
+const MAX_IN_FLIGHT = 16;
+/** Writes waiting before new events are dropped (client-go's broadcaster queue: 1000). */
+const MAX_PENDING = 1000;
 
 /**
  * A short fixed-size stand-in for a cache key (SHA-1, base64): the keys
@@ -93,8 +100,13 @@ export function rfc3339(ms: number): string {
 export class EventRecorder implements EventSink {
   private readonly recorded = new Map<string, Recorded>();
   private readonly similar = new Map<string, Similar>();
-  private chain: Promise<void> = Promise.resolve();
+  /** The last write queued per Event object (name): the next one for it waits for it. */
+  private readonly chains = new Map<string, Promise<void>>();
   private pending = 0;
+  private inFlight = 0;
+  private readonly slots: Array<() => void> = [];
+  /** Events dropped because too many writes were waiting. */
+  dropped = 0;
   private lastNanos = 0n;
 
   constructor(
@@ -141,7 +153,7 @@ export class EventRecorder implements EventSink {
       const count = previous.count;
       const name = `${object.name}.${previous.suffix}`;
       const first = rfc3339(previous.firstSeconds * 1000);
-      this.enqueue(async () => {
+      this.enqueue(name, async () => {
         try {
           await this.client.patch(EVENTS, name, 'merge', { count, lastTimestamp: timestamp, message: effectiveMessage }, { namespace });
         } catch (err) {
@@ -155,12 +167,12 @@ export class EventRecorder implements EventSink {
     const suffix = this.uniqueNanos(now).toString(16);
     this.remember(this.recorded, key, { suffix, count: 1, firstSeconds: Math.floor(now / 1000) });
     const name = `${object.name}.${suffix}`;
-    this.enqueue(() => this.create(name, namespace, object, type, reason, effectiveMessage, timestamp, timestamp, 1));
+    this.enqueue(name, () => this.create(name, namespace, object, type, reason, effectiveMessage, timestamp, timestamp, 1));
   }
 
   /** Resolves once every event recorded so far has been written (or failed). */
   async flush(): Promise<void> {
-    while (this.pending > 0) await this.chain;
+    while (this.pending > 0) await Promise.all([...this.chains.values()]);
   }
 
   private async create(name: string, namespace: string, object: InvolvedObject, type: EventType, reason: string, message: string, first: string, last: string, count: number): Promise<void> {
@@ -197,17 +209,46 @@ export class EventRecorder implements EventSink {
     }
   }
 
-  private enqueue(write: () => Promise<void>): void {
+  private enqueue(name: string, write: () => Promise<void>): void {
+    if (this.pending >= MAX_PENDING) {
+      // Deliberately dropped: the API is not keeping up; the caller must not wait or grow without bound.
+      if (this.dropped++ % 1000 === 0) this.options.logger.warn(`dropping events: ${MAX_PENDING} writes are waiting (${this.dropped} dropped so far)`);
+      return;
+    }
     this.pending++;
-    this.chain = this.chain
-      .then(write)
+    const previous = this.chains.get(name) ?? Promise.resolve();
+    const run = previous
+      .then(() => this.slot())
+      .then(async (release) => {
+        try {
+          await write();
+        } finally {
+          release();
+        }
+      })
       .catch((err: unknown) => {
         // Deliberately absorbed: events are best effort; a lost event must not fail a pod.
         this.options.logger.warn(`could not write event: ${(err as Error)?.message ?? String(err)}`);
       })
       .finally(() => {
         this.pending--;
+        if (this.chains.get(name) === run) this.chains.delete(name);
       });
+    this.chains.set(name, run);
+  }
+
+  /** Wait for one of the MAX_IN_FLIGHT write slots; resolves to its release. */
+  private slot(): Promise<() => void> {
+    const release = () => {
+      const next = this.slots.shift();
+      if (next) next();
+      else this.inFlight--;
+    };
+    if (this.inFlight < MAX_IN_FLIGHT) {
+      this.inFlight++;
+      return Promise.resolve(release);
+    }
+    return new Promise((resolve) => this.slots.push(() => resolve(release)));
   }
 
   /** Event names are `<object>.<nanoseconds in hex>` (client-go's), unique even within one millisecond. */
