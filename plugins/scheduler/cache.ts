@@ -58,6 +58,10 @@ export class SchedulerCache {
   /** Pods bound to nodes the cache does not know yet (the pod's informer event came first). */
   private readonly orphans = new Map<string, MutableNodeInfo>();
   private ordered?: MutableNodeInfo[];
+  /** Nodes with pods that have (anti-)affinity, kept as pods come and go (InterPodAffinity reads them for every pod). */
+  private readonly affinityNodes = new Set<MutableNodeInfo>();
+  private readonly antiAffinityNodes = new Set<MutableNodeInfo>();
+  private affinityLists?: { withAffinity: MutableNodeInfo[]; withRequiredAntiAffinity: MutableNodeInfo[] };
   private current?: Snapshot;
   private holds = 0;
   private deferred: Array<() => void> = [];
@@ -84,7 +88,10 @@ export class SchedulerCache {
 
   private changed(orderChanged = false): void {
     this.current = undefined;
-    if (orderChanged) this.ordered = undefined;
+    if (orderChanged) {
+      this.ordered = undefined;
+      this.affinityLists = undefined;
+    }
   }
 
   // ---- nodes ----
@@ -101,6 +108,9 @@ export class SchedulerCache {
       info = this.orphans.get(name) ?? new MutableNodeInfo(name);
       this.orphans.delete(name);
       this.nodes.set(name, info);
+      if (info.podsWithAffinity.length > 0) this.affinityNodes.add(info);
+      if (info.podsWithRequiredAntiAffinity.length > 0) this.antiAffinityNodes.add(info);
+      this.affinityLists = undefined;
     }
     info.setNode(node, this.imageStatesFor(name, info.node, node));
     this.changed(zoneChanged);
@@ -110,6 +120,9 @@ export class SchedulerCache {
     const info = this.nodes.get(name);
     if (!info) return;
     this.nodes.delete(name);
+    this.affinityNodes.delete(info);
+    this.antiAffinityNodes.delete(info);
+    this.affinityLists = undefined;
     for (const image of info.node.status?.images ?? []) for (const n of image.names ?? []) this.imageNodes.get(n)?.delete(name);
     // Pods still bound to it stay accounted for if the node comes back.
     if (info.pods.length > 0) this.orphans.set(name, info);
@@ -153,8 +166,9 @@ export class SchedulerCache {
     const uid = pod.metadata?.uid ?? '';
     const nodeName = pod.spec?.nodeName ?? '';
     const cached = this.pods.get(uid);
-    if (cached) this.infoFor(cached.nodeName).removePod(uid);
-    this.infoFor(nodeName).addPod(pod);
+    if (cached) this.track(this.infoFor(cached.nodeName), () => this.infoFor(cached.nodeName).removePod(uid));
+    const info = this.infoFor(nodeName);
+    this.track(info, () => info.addPod(pod));
     this.pods.set(uid, { pod, nodeName, assumed: false });
     this.changed();
   }
@@ -162,10 +176,28 @@ export class SchedulerCache {
   removePod(uid: string): boolean {
     const cached = this.pods.get(uid);
     if (!cached) return false;
-    this.infoFor(cached.nodeName).removePod(uid);
+    const info = this.infoFor(cached.nodeName);
+    this.track(info, () => info.removePod(uid));
     this.pods.delete(uid);
     this.changed();
     return true;
+  }
+
+  /** Change a node's pods, keeping the affinity node sets in step. */
+  private track(info: MutableNodeInfo, change: () => unknown): void {
+    const before = [info.podsWithAffinity.length > 0, info.podsWithRequiredAntiAffinity.length > 0];
+    change();
+    const after = [info.podsWithAffinity.length > 0, info.podsWithRequiredAntiAffinity.length > 0];
+    if (before[0] !== after[0]) {
+      if (after[0]) this.affinityNodes.add(info);
+      else this.affinityNodes.delete(info);
+      this.affinityLists = undefined;
+    }
+    if (before[1] !== after[1]) {
+      if (after[1]) this.antiAffinityNodes.add(info);
+      else this.antiAffinityNodes.delete(info);
+      this.affinityLists = undefined;
+    }
   }
 
   /** The scheduler chose `nodeName` for the pod: account for it before the binding is done. */
@@ -173,7 +205,8 @@ export class SchedulerCache {
     const uid = podInfo.pod.metadata?.uid ?? '';
     const pod: Pod = { ...podInfo.pod, spec: { ...podInfo.pod.spec!, nodeName } };
     const info: PodInfo = { ...podInfo, pod };
-    this.infoFor(nodeName).addPod(info);
+    const node = this.infoFor(nodeName);
+    this.track(node, () => node.addPod(info));
     this.pods.set(uid, { pod, nodeName, assumed: true });
     this.changed();
     return pod;
@@ -255,6 +288,11 @@ export class SchedulerCache {
     this.nominatedNode.set(uid, nodeName);
   }
 
+  /** Whether any pending pod is nominated anywhere (most of the time none is). */
+  get hasNominated(): boolean {
+    return this.nominatedNode.size > 0;
+  }
+
   nominatedPodsFor(nodeName: string): PodInfo[] {
     const byUid = this.nominated.get(nodeName);
     return byUid ? [...byUid.values()] : [];
@@ -289,10 +327,19 @@ export class SchedulerCache {
   /** The cluster as a scheduling cycle sees it (the same object until the cache changes). */
   snapshot(): Snapshot {
     if (!this.current) {
+      if (!this.affinityLists) {
+        // In the walk order, filtered to known nodes (orphans are not walked).
+        const order = this.order();
+        this.affinityLists = {
+          withAffinity: this.affinityNodes.size === 0 ? [] : order.filter((n) => this.affinityNodes.has(n)),
+          withRequiredAntiAffinity: this.antiAffinityNodes.size === 0 ? [] : order.filter((n) => this.antiAffinityNodes.has(n)),
+        };
+      }
       this.current = new Snapshot(
         this.order(),
         (ns) => this.namespaces.get(ns),
         (pod) => this.selectorsFor(pod),
+        this.affinityLists,
       );
     }
     return this.current;

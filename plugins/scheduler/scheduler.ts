@@ -517,7 +517,7 @@ export class Scheduler implements FrameworkHandle {
 
   /** The profile's filters on one node (with higher-priority nominated pods counted as if there), first failure wins. */
   private filterNode(profile: ResolvedProfile, state: SchedulingCycleState, pod: Pod, node: NodeInfo): Status | undefined {
-    const nominated = this.cache.nominatedPodsFor(node.name);
+    const nominated = this.cache.hasNominated ? this.cache.nominatedPodsFor(node.name) : [];
     if (nominated.length > 0) {
       const priority = pod.spec?.priority ?? 0;
       const uid = pod.metadata?.uid;

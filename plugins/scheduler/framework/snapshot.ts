@@ -18,7 +18,14 @@ export class Snapshot implements ClusterSnapshot {
     readonly nodes: readonly NodeInfo[],
     private readonly namespaces: (ns: string) => Readonly<Record<string, string>> | undefined = () => undefined,
     private readonly selectors: (pod: Pod) => readonly LabelMatcher[] = () => [],
-  ) {}
+    /** Lists kept by the caller (the scheduler's cache keeps them as pods come and go); computed from `nodes` otherwise. */
+    lists?: { withAffinity: readonly NodeInfo[]; withRequiredAntiAffinity: readonly NodeInfo[] },
+  ) {
+    if (lists) {
+      this.withAffinity = lists.withAffinity as NodeInfo[];
+      this.withAntiAffinity = lists.withRequiredAntiAffinity as NodeInfo[];
+    }
+  }
 
   selectorsFor(pod: Pod): readonly LabelMatcher[] {
     return this.selectors(pod);
