@@ -273,19 +273,21 @@ function preferredScore(terms: readonly WeightedTerm[], node: NodeInfo): number 
 
 // ---------------------------------------------------------------- per pod and per profile
 
-/** The pod's required node selection, parsed once (kube's RequiredNodeAffinity). */
+/** The pod's required node selection, parsed once (kube's RequiredNodeAffinity), with addedAffinity's required terms. */
 interface RequiredAffinity {
+  /** addedAffinity's required terms (undefined: none). */
+  readonly added?: readonly CompiledTerm[];
   /** spec.nodeSelector as [key, value] pairs (undefined: none). */
   readonly nodeSelector?: ReadonlyArray<readonly [string, string]>;
   /** The required terms (undefined: the pod has no required node affinity). */
   readonly terms?: readonly CompiledTerm[];
 }
 
-function requiredAffinity(pod: Pod): RequiredAffinity {
+function requiredAffinity(pod: Pod, added: readonly CompiledTerm[] | undefined): RequiredAffinity {
   const selector = pod.spec?.nodeSelector;
   const pairs = selector ? Object.entries(selector) : [];
   const required = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
-  return { nodeSelector: pairs.length > 0 ? pairs : undefined, terms: required ? compileNodeSelector(required) : undefined };
+  return { added, nodeSelector: pairs.length > 0 ? pairs : undefined, terms: required ? compileNodeSelector(required) : undefined };
 }
 
 function matchesRequired(req: RequiredAffinity, node: NodeInfo): boolean {
@@ -356,6 +358,9 @@ function pinnedNodeNames(terms: readonly NodeSelectorTerm[]): Set<string> | unde
 }
 
 interface PreScoreState {
+  /** addedAffinity's preferred terms (undefined: none). */
+  readonly added?: readonly WeightedTerm[];
+  /** The pod's preferred terms (undefined: none). */
   readonly preferred?: readonly WeightedTerm[];
 }
 
@@ -406,8 +411,9 @@ export const NodeAffinity = {
    */
   preFilter(state: CycleState, pod: Pod): PreFilterResult | SchedulingStatus | undefined {
     const required = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
-    if (!required && !addedAffinity(state).required && pod.spec?.nodeSelector === undefined) return SchedulingStatus.skip();
-    state.write<RequiredAffinity>(PRE_FILTER_KEY, requiredAffinity(pod));
+    const added = addedAffinity(state).required;
+    if (!required && !added && pod.spec?.nodeSelector === undefined) return SchedulingStatus.skip();
+    state.write<RequiredAffinity>(PRE_FILTER_KEY, requiredAffinity(pod, added));
     if (!required || (required.nodeSelectorTerms ?? []).length === 0) return undefined;
     const names = pinnedNodeNames(required.nodeSelectorTerms);
     if (names === undefined) return undefined;
@@ -418,43 +424,42 @@ export const NodeAffinity = {
 
   /** addedAffinity's required terms first (scheduler-enforced), then the pod's selector and terms. */
   filter(state: CycleState, pod: Pod, node: NodeInfo): SchedulingStatus | undefined {
-    const added = addedAffinity(state).required;
-    if (added && !matchesAnyTerm(added, node)) return ENFORCED_MISMATCH;
     let req = state.read<RequiredAffinity>(PRE_FILTER_KEY);
     if (!req) {
       // As kube: without PreFilter, parse here.
-      req = requiredAffinity(pod);
+      req = requiredAffinity(pod, addedAffinity(state).required);
       state.write(PRE_FILTER_KEY, req);
     }
+    if (req.added && !matchesAnyTerm(req.added, node)) return ENFORCED_MISMATCH;
     return matchesRequired(req, node) ? undefined : POD_MISMATCH;
   },
 
   /** Parses the pod's preferred terms; Skip when neither the pod nor addedAffinity prefers anything; Error when a term does not parse. */
   preScore(state: CycleState, pod: Pod): SchedulingStatus | undefined {
     const terms = pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution;
-    if (terms === undefined && !addedAffinity(state).preferred) return SchedulingStatus.skip();
+    const added = addedAffinity(state).preferred;
+    if (terms === undefined && !added) return SchedulingStatus.skip();
     if (terms === undefined) {
-      state.write<PreScoreState>(PRE_SCORE_KEY, {});
+      state.write<PreScoreState>(PRE_SCORE_KEY, { added });
       return undefined;
     }
     const { terms: preferred, errors } = compilePreferred(terms);
     if (errors.length > 0) return SchedulingStatus.error(errors.map((e) => `${formatPath(e.path)}: ${e.message}`).join(', '));
-    state.write<PreScoreState>(PRE_SCORE_KEY, { preferred });
+    state.write<PreScoreState>(PRE_SCORE_KEY, { added, preferred });
     return undefined;
   },
 
   /** The sum of the weights of the matching preferred terms (addedAffinity's and the pod's). */
   score(state: CycleState, pod: Pod, node: NodeInfo): number {
-    let count = 0;
-    const added = addedAffinity(state).preferred;
-    if (added) count += preferredScore(added, node);
     let s = state.read<PreScoreState>(PRE_SCORE_KEY);
     if (!s) {
       // As kube: without PreScore, parse here (terms that do not parse score nothing).
       const terms = pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution;
-      s = terms ? { preferred: compilePreferred(terms).terms } : {};
+      s = { added: addedAffinity(state).preferred, preferred: terms ? compilePreferred(terms).terms : undefined };
       state.write(PRE_SCORE_KEY, s);
     }
+    let count = 0;
+    if (s.added) count += preferredScore(s.added, node);
     if (s.preferred) count += preferredScore(s.preferred, node);
     return count;
   },

@@ -79,6 +79,7 @@ function scorerOf(state: CycleState): ResourceAllocationScorer {
 }
 
 interface BalancedScoreState {
+  readonly scorer: ResourceAllocationScorer;
   readonly podRequests: readonly number[];
   readonly scratch: ScoreScratch;
 }
@@ -115,21 +116,21 @@ export const NodeResourcesBalancedAllocation = {
     const podRequests = scorer.podRequests(state.podInfo);
     // Best-effort pods would all pile onto the same node otherwise (kubernetes#129138).
     if (podRequests.every((r) => r === 0)) return SchedulingStatus.skip();
-    state.write<BalancedScoreState>(PRE_SCORE_KEY, { podRequests, scratch: scorer.scratch() });
+    state.write<BalancedScoreState>(PRE_SCORE_KEY, { scorer, podRequests, scratch: scorer.scratch() });
     return undefined;
   },
 
   /** 0..100: 100 when the node's resources would be used in equal proportions. */
   score(state: CycleState, _pod: Pod, node: NodeInfo): number {
-    const scorer = scorerOf(state);
     let s = state.read<BalancedScoreState>(PRE_SCORE_KEY);
     if (!s) {
       // As kube: without PreScore, compute the pod's requests here (and score best-effort pods 0).
+      const scorer = scorerOf(state);
       const podRequests = scorer.podRequests(state.podInfo);
       if (podRequests.every((r) => r === 0)) return 0;
-      s = { podRequests, scratch: scorer.scratch() };
+      s = { scorer, podRequests, scratch: scorer.scratch() };
       state.write(PRE_SCORE_KEY, s);
     }
-    return scorer.score(node, s.podRequests, s.scratch);
+    return s.scorer.score(node, s.podRequests, s.scratch);
   },
 } satisfies PreScorePlugin & ScorePlugin;

@@ -446,8 +446,14 @@ function fitRequest(podInfo: PodInfo, config: FitConfig): FitRequest {
 }
 
 interface FitScoreState {
+  readonly scorer: ResourceAllocationScorer;
   readonly podRequests: readonly number[];
   readonly scratch: ScoreScratch;
+}
+
+function scoreState(state: CycleState): FitScoreState {
+  const { scorer } = configOf(state);
+  return { scorer, podRequests: scorer.podRequests(state.podInfo), scratch: scorer.scratch() };
 }
 
 export const NodeResourcesFit = {
@@ -540,20 +546,18 @@ export const NodeResourcesFit = {
 
   /** The pod's (non-zero) request of each scored resource, once per attempt. */
   preScore(state: CycleState, _pod: Pod): undefined {
-    const { scorer } = configOf(state);
-    state.write<FitScoreState>(PRE_SCORE_KEY, { podRequests: scorer.podRequests(state.podInfo), scratch: scorer.scratch() });
+    state.write<FitScoreState>(PRE_SCORE_KEY, scoreState(state));
     return undefined;
   },
 
   /** 0..100 by the scoring strategy. */
   score(state: CycleState, _pod: Pod, node: NodeInfo): number {
-    const { scorer } = configOf(state);
     let s = state.read<FitScoreState>(PRE_SCORE_KEY);
     if (!s) {
       // As kube: without PreScore, compute the pod's requests here.
-      s = { podRequests: scorer.podRequests(state.podInfo), scratch: scorer.scratch() };
+      s = scoreState(state);
       state.write(PRE_SCORE_KEY, s);
     }
-    return scorer.score(node, s.podRequests, s.scratch);
+    return s.scorer.score(node, s.podRequests, s.scratch);
   },
 } satisfies PreFilterPlugin & FilterPlugin & PreScorePlugin & ScorePlugin;
