@@ -58,10 +58,13 @@ export class SchedulerCache {
   /** Pods bound to nodes the cache does not know yet (the pod's informer event came first). */
   private readonly orphans = new Map<string, MutableNodeInfo>();
   private ordered?: MutableNodeInfo[];
-  /** Nodes with pods that have (anti-)affinity, kept as pods come and go (InterPodAffinity reads them for every pod). */
-  private readonly affinityNodes = new Set<MutableNodeInfo>();
-  private readonly antiAffinityNodes = new Set<MutableNodeInfo>();
-  private affinityLists?: { withAffinity: MutableNodeInfo[]; withRequiredAntiAffinity: MutableNodeInfo[] };
+  /**
+   * Nodes (known ones, not orphans) with pods that have (anti)affinity, kept
+   * as pods come and go: InterPodAffinity reads them for every pod. Arrays in
+   * the order nodes gained such pods (the counts built from them do not
+   * depend on order).
+   */
+  private readonly affinityLists = { withAffinity: [] as MutableNodeInfo[], withRequiredAntiAffinity: [] as MutableNodeInfo[] };
   private current?: Snapshot;
   private holds = 0;
   private deferred: Array<() => void> = [];
@@ -88,10 +91,7 @@ export class SchedulerCache {
 
   private changed(orderChanged = false): void {
     this.current = undefined;
-    if (orderChanged) {
-      this.ordered = undefined;
-      this.affinityLists = undefined;
-    }
+    if (orderChanged) this.ordered = undefined;
   }
 
   // ---- nodes ----
@@ -108,9 +108,8 @@ export class SchedulerCache {
       info = this.orphans.get(name) ?? new MutableNodeInfo(name);
       this.orphans.delete(name);
       this.nodes.set(name, info);
-      if (info.podsWithAffinity.length > 0) this.affinityNodes.add(info);
-      if (info.podsWithRequiredAntiAffinity.length > 0) this.antiAffinityNodes.add(info);
-      this.affinityLists = undefined;
+      this.listed(this.affinityLists.withAffinity, info, false, info.podsWithAffinity.length > 0);
+      this.listed(this.affinityLists.withRequiredAntiAffinity, info, false, info.podsWithRequiredAntiAffinity.length > 0);
     }
     info.setNode(node, this.imageStatesFor(name, info.node, node));
     this.changed(zoneChanged);
@@ -120,9 +119,8 @@ export class SchedulerCache {
     const info = this.nodes.get(name);
     if (!info) return;
     this.nodes.delete(name);
-    this.affinityNodes.delete(info);
-    this.antiAffinityNodes.delete(info);
-    this.affinityLists = undefined;
+    this.listed(this.affinityLists.withAffinity, info, info.podsWithAffinity.length > 0, false);
+    this.listed(this.affinityLists.withRequiredAntiAffinity, info, info.podsWithRequiredAntiAffinity.length > 0, false);
     for (const image of info.node.status?.images ?? []) for (const n of image.names ?? []) this.imageNodes.get(n)?.delete(name);
     // Pods still bound to it stay accounted for if the node comes back.
     if (info.pods.length > 0) this.orphans.set(name, info);
@@ -183,20 +181,25 @@ export class SchedulerCache {
     return true;
   }
 
-  /** Change a node's pods, keeping the affinity node sets in step. */
+  /** Change a node's pods, keeping the affinity node lists in step. */
   private track(info: MutableNodeInfo, change: () => unknown): void {
-    const before = [info.podsWithAffinity.length > 0, info.podsWithRequiredAntiAffinity.length > 0];
+    const affinity = info.podsWithAffinity.length > 0;
+    const anti = info.podsWithRequiredAntiAffinity.length > 0;
     change();
-    const after = [info.podsWithAffinity.length > 0, info.podsWithRequiredAntiAffinity.length > 0];
-    if (before[0] !== after[0]) {
-      if (after[0]) this.affinityNodes.add(info);
-      else this.affinityNodes.delete(info);
-      this.affinityLists = undefined;
-    }
-    if (before[1] !== after[1]) {
-      if (after[1]) this.antiAffinityNodes.add(info);
-      else this.antiAffinityNodes.delete(info);
-      this.affinityLists = undefined;
+    if (!this.nodes.has(info.name) || this.nodes.get(info.name) !== info) return;
+    this.listed(this.affinityLists.withAffinity, info, affinity, info.podsWithAffinity.length > 0);
+    this.listed(this.affinityLists.withRequiredAntiAffinity, info, anti, info.podsWithRequiredAntiAffinity.length > 0);
+  }
+
+  private listed(list: MutableNodeInfo[], info: MutableNodeInfo, before: boolean, after: boolean): void {
+    if (before === after) return;
+    if (after) list.push(info);
+    else {
+      const i = list.indexOf(info);
+      if (i >= 0) {
+        list[i] = list[list.length - 1];
+        list.pop();
+      }
     }
   }
 
@@ -327,14 +330,6 @@ export class SchedulerCache {
   /** The cluster as a scheduling cycle sees it (the same object until the cache changes). */
   snapshot(): Snapshot {
     if (!this.current) {
-      if (!this.affinityLists) {
-        // In the walk order, filtered to known nodes (orphans are not walked).
-        const order = this.order();
-        this.affinityLists = {
-          withAffinity: this.affinityNodes.size === 0 ? [] : order.filter((n) => this.affinityNodes.has(n)),
-          withRequiredAntiAffinity: this.antiAffinityNodes.size === 0 ? [] : order.filter((n) => this.antiAffinityNodes.has(n)),
-        };
-      }
       this.current = new Snapshot(
         this.order(),
         (ns) => this.namespaces.get(ns),

@@ -14,10 +14,11 @@ export function nextGeneration(): number {
   return ++generations;
 }
 
-/** Host ports a pod asks for (NodePorts): every container port with a hostPort. */
+/** Host ports a pod holds on its node (NodePorts): app containers' and sidecars' (init containers that keep running). */
 export function podHostPorts(pod: Pod): HostPort[] {
   const out: HostPort[] = [];
-  for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
+  const sidecars = (pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always');
+  for (const c of [...sidecars, ...(pod.spec?.containers ?? [])]) {
     for (const p of c.ports ?? []) {
       if (!p.hostPort) continue;
       out.push({ hostIP: p.hostIP || '0.0.0.0', protocol: p.protocol || 'TCP', port: p.hostPort });

@@ -48,8 +48,9 @@ function maxInto(into: Record<string, number>, other: ResourceList): void {
 function containerRequests(c: Container, nonZero: boolean): Record<string, number> {
   const r = toResourceList(c.resources?.requests as Record<string, string> | undefined);
   if (nonZero) {
-    if (!r.cpu) r.cpu = DEFAULT_MILLI_CPU_REQUEST;
-    if (!r.memory) r.memory = DEFAULT_MEMORY_REQUEST;
+    // Only an absent request takes the default; an explicit 0 stays 0 (GetNonzeroRequestForResource).
+    if (!('cpu' in r)) r.cpu = DEFAULT_MILLI_CPU_REQUEST;
+    if (!('memory' in r)) r.memory = DEFAULT_MEMORY_REQUEST;
   }
   return r;
 }
