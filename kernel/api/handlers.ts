@@ -219,7 +219,7 @@ export class ResourceHandlers {
       if (at >= 0) conditions[at] = condition;
       else conditions.push(condition);
       try {
-        await this.rest.writeSystem(resource, next, ctx, 'binding');
+        await this.rest.writeSystem(resource, next, ctx, 'binding', false);
         return { code: 201, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 } };
       } catch (err) {
         if (err instanceof ApiError && err.reason === 'Conflict' && attempt < 5) continue;

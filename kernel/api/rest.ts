@@ -645,14 +645,19 @@ export class RestStorage {
    * `next.metadata.resourceVersion` (409 Conflict otherwise). A namespace
    * being deleted whose finalizers are all gone is removed.
    */
-  async writeSystem(resource: ServedResource, next: StoredObject, ctx: RequestContext, subresource: string): Promise<StoredObject> {
+  /**
+   * Write `next` for a subresource whose handler builds the object itself.
+   * `trackFields: false` leaves managedFields as they are, as Kubernetes'
+   * pods/binding does (it writes through the storage, not the field manager).
+   */
+  async writeSystem(resource: ServedResource, next: StoredObject, ctx: RequestContext, subresource: string, trackFields = true): Promise<StoredObject> {
     const namespace = resource.namespaced ? next.metadata.namespace : undefined;
     const key = ResourceRegistry.key(resource, namespace, next.metadata.name);
     const kv = await this.deps.store.get(key);
     if (!kv) throw ApiError.notFound(qualified(resource), next.metadata.name);
     const old = decodeFromStore(kv);
     if (old.metadata.resourceVersion !== next.metadata.resourceVersion) throw retryableConflict(resource, next.metadata.name);
-    const object = this.deps.fieldManager.update({ old, object: next, manager: this.managerFor(ctx), subresource, now: this.deps.now() }) as StoredObject;
+    const object = trackFields ? (this.deps.fieldManager.update({ old, object: next, manager: this.managerFor(ctx), subresource, now: this.deps.now() }) as StoredObject) : next;
     if (ctx.dryRun) return object;
     const sctx = strategyContext(this.deps, namespace, ctx);
     const nsDone =

@@ -645,13 +645,15 @@ describe('pods/binding', () => {
   beforeAll(() => namespace(ns));
 
   test('binds once; a second binding is 409; sets nodeName and PodScheduled', async () => {
-    ok(await api.post(`/api/v1/namespaces/${ns}/pods`, pod('p')), 201);
+    const created = ok(await api.post(`/api/v1/namespaces/${ns}/pods`, pod('p')), 201);
     const binding = { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'p' }, target: { apiVersion: 'v1', kind: 'Node', name: 'node-a' } };
     const res = ok(await api.post(`/api/v1/namespaces/${ns}/pods/p/binding`, binding), 201);
     expect(res).toMatchObject({ kind: 'Status', apiVersion: 'v1', status: 'Success', code: 201 });
     const bound = ok(await api.get(`/api/v1/namespaces/${ns}/pods/p`));
     expect(bound.spec.nodeName).toBe('node-a');
     expect(bound.status.conditions).toContainEqual({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: expect.any(String) });
+    // As in Kubernetes, binding writes through the storage: nobody is recorded as owning spec.nodeName.
+    expect(bound.metadata.managedFields).toEqual(created.metadata.managedFields);
     const again = expectStatus(
       await api.post(`/api/v1/namespaces/${ns}/pods/p/binding`, { ...binding, target: { ...binding.target, name: 'node-b' } }),
       409,
