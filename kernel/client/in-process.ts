@@ -8,6 +8,7 @@
  * are given and skip authorization (as kube-controller-manager's credentials
  * would be allowed).
  */
+import { deepFreeze } from './cache';
 import type { UserInfo } from '../auth/types';
 import { ApiError } from '../api/errors';
 import type { ResourceHandlers } from '../api/handlers';
@@ -203,7 +204,9 @@ export class InProcessApiClient implements ApiClient {
                 close(new ApiError(status.code, status.reason || 'InternalError', status.message ?? 'watch failed', status.details));
                 return;
               }
-              handlers.onEvent({ type: e.type, object: deepCopy(e.object) as T } as WatchEvent<T>);
+              // One decoded object per event, frozen and shared by every in-process watcher (copying it per
+              // watcher was a twentieth of a busy API server's time); copy it to change it.
+              handlers.onEvent({ type: e.type, object: deepFreeze(e.object) as T } as WatchEvent<T>);
             }
           },
           end: () => close(),

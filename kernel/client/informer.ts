@@ -22,7 +22,7 @@
  * `deepCopy` before changing one. Handlers run synchronously, in order, and
  * should only do cheap work (a controller enqueues a key).
  */
-import type { KubeList, KubeObject, WatchEvent } from '../api/types';
+import { deepCopy, type KubeList, type KubeObject, type WatchEvent } from '../api/types';
 import { ApiError, isApiError } from '../api/errors';
 import type { Status } from '../api/errors';
 import type { ApiClient, ResourceType, WatchHandle } from './types';
@@ -274,7 +274,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
       const transform = this.options.transform;
       for (const item of page.items) {
         const typed = item.kind && item.apiVersion ? item : ({ apiVersion: page.apiVersion, kind, ...item } as T);
-        items.push(transform ? transform(typed) : typed);
+        items.push(transform ? transform(Object.isFrozen(typed) ? deepCopy(typed) : typed) : typed);
       }
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
       cont = page.metadata?.continue || undefined;
@@ -372,7 +372,11 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
 
   private handleEvent(event: WatchEvent<T>): void {
     const transform = this.options.transform;
-    const obj = transform && (event.type === 'ADDED' || event.type === 'MODIFIED' || event.type === 'DELETED') ? transform(event.object) : event.object;
+    // The transform owns what it is given: a shared (frozen) object from the in-process client is copied first.
+    const obj =
+      transform && (event.type === 'ADDED' || event.type === 'MODIFIED' || event.type === 'DELETED')
+        ? transform(Object.isFrozen(event.object) ? deepCopy(event.object) : event.object)
+        : event.object;
     switch (event.type) {
       case 'BOOKMARK':
         // Nothing changed; only our position in history moved forward.
