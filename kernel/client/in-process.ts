@@ -69,7 +69,8 @@ export class InProcessApiClient implements ApiClient {
   private async run<T>(call: Parameters<ResourceHandlers['execute']>[0], signal?: AbortSignal): Promise<T> {
     if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('aborted');
     const result = await this.api().handlers.execute(call);
-    return deepCopy(result.body) as T;
+    // Not copied: every result is built for this call (decoded from the store, or a fresh Status), so the caller owns it.
+    return result.body as T;
   }
 
   get<T extends KubeObject = KubeObject>(type: ResourceType, name: string, options: RequestOptions = {}): Promise<T> {
