@@ -70,19 +70,21 @@ function requirement(key: string, operator: LabelRequirement['operator'], values
 }
 
 function matchRequirement(r: LabelRequirement, labels: Readonly<Record<string, string>> | undefined): boolean {
-  const has = !!labels && Object.prototype.hasOwnProperty.call(labels, r.key);
-  const value = has ? labels![r.key] : undefined;
+  // Label values are strings; anything else (an inherited `constructor`) is no label.
+  const v = labels ? labels[r.key] : undefined;
+  const value = typeof v === 'string' ? v : undefined;
   switch (r.operator) {
     case 'Exists':
-      return has;
+      return value !== undefined;
     case 'DoesNotExist':
-      return !has;
+      return value === undefined;
     case 'Equals':
+      return value === r.values[0];
     case 'In':
-      return has && r.values.includes(value!);
+      return value !== undefined && r.values.includes(value);
     case 'NotEquals':
     case 'NotIn':
-      return !has || !r.values.includes(value!);
+      return value === undefined || !r.values.includes(value);
   }
 }
 
@@ -109,7 +111,11 @@ function matcher(requirements: LabelRequirement[]): LabelMatcher {
   return {
     requirements: sorted,
     empty: sorted.length === 0,
-    matches: (labels) => sorted.every((r) => matchRequirement(r, labels)),
+    // A plain loop: the scheduler matches selectors against every pod of the cluster for some pods.
+    matches: (labels) => {
+      for (let i = 0; i < sorted.length; i++) if (!matchRequirement(sorted[i], labels)) return false;
+      return true;
+    },
     toString: () => sorted.map(render).join(','),
   };
 }

@@ -69,44 +69,12 @@ function labelValue(labels: Labels, key: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-/**
- * termMatches with the selector's requirements walked inline: PreFilter and
- * PreScore call it for every (term, pod) pair of the cluster, and this is
- * most of their time. A selector without requirements matches everything
- * when it is empty (`{}`) and nothing otherwise (a null selector).
- */
+/** Whether `term` selects `pod`: its namespace, then its labels. PreFilter and PreScore call it for every (term, pod) pair of the cluster. */
 function termMatches(term: AffinityTerm, pod: Pod, namespaceLabels: NamespaceLabels): boolean {
   const meta = pod.metadata;
   const ns = meta?.namespace ?? 'default';
   if (!term.namespaces.has(ns) && !(term.namespaceSelector !== undefined && term.namespaceSelector.matches(namespaceLabels(ns) ?? NO_LABELS))) return false;
-  const requirements = term.selector.requirements;
-  if (requirements.length === 0) return term.selector.empty;
-  const labels = meta?.labels ?? NO_LABELS;
-  for (let i = 0; i < requirements.length; i++) {
-    const r = requirements[i];
-    const value = labelValue(labels, r.key);
-    switch (r.operator) {
-      case 'Equals':
-        if (value !== r.values[0]) return false;
-        break;
-      case 'In':
-        if (value === undefined || !r.values.includes(value)) return false;
-        break;
-      case 'NotEquals':
-      case 'NotIn':
-        if (value !== undefined && r.values.includes(value)) return false;
-        break;
-      case 'Exists':
-        if (value === undefined) return false;
-        break;
-      case 'DoesNotExist':
-        if (value !== undefined) return false;
-        break;
-      default:
-        return term.selector.matches(labels);
-    }
-  }
-  return true;
+  return term.selector.matches(meta?.labels ?? NO_LABELS);
 }
 
 /** True iff `pod` matches every term (false for no terms), as kube-scheduler's podMatchesAllAffinityTerms. */

@@ -290,6 +290,17 @@ function requiredAffinity(pod: Pod, added: readonly CompiledTerm[] | undefined):
   return { added, nodeSelector: pairs.length > 0 ? pairs : undefined, terms: required ? compileNodeSelector(required) : undefined };
 }
 
+/**
+ * The pod's nodeSelector and required node affinity as one test of a node
+ * (kube's GetRequiredNodeAffinity), or undefined when the pod has neither:
+ * also PodTopologySpread's nodeAffinityPolicy.
+ */
+export function requiredNodeAffinityOf(pod: Pod): ((node: NodeInfo) => boolean) | undefined {
+  const req = requiredAffinity(pod, undefined);
+  if (!req.nodeSelector && !req.terms) return undefined;
+  return (node) => matchesRequired(req, node);
+}
+
 function matchesRequired(req: RequiredAffinity, node: NodeInfo): boolean {
   if (req.nodeSelector) {
     const labels = node.node.metadata?.labels;

@@ -16,12 +16,11 @@
  * `defaultingType`: System, or List with `defaultConstraints`), selecting the
  * pods that the Services, ReplicaSets and StatefulSets selecting it select.
  */
-import type { Node, Pod, Taint, Toleration, TopologySpreadConstraint } from 'kubernetes-types/core/v1';
+import type { Pod, Toleration, TopologySpreadConstraint } from 'kubernetes-types/core/v1';
 import { labelKeyProblem, labelSelectorFromObject, type LabelMatcher, type LabelRequirement } from '../../../kernel/api/selectors';
 import {
   MAX_NODE_SCORE,
   SchedulingStatus,
-  tolerates,
   type CycleState,
   type FilterPlugin,
   type NodeInfo,
@@ -31,6 +30,8 @@ import {
   type PreScorePlugin,
   type ScorePlugin,
 } from '../../../kernel/scheduling/types';
+import { requiredNodeAffinityOf } from './node-affinity';
+import { untoleratedTaint } from './taint-toleration';
 
 const NAME = 'PodTopologySpread';
 const PRE_FILTER_KEY = `PreFilter${NAME}`;
@@ -109,39 +110,6 @@ function isNothing(m: LabelMatcher): boolean {
   return m.requirements.length === 0 && !m.empty;
 }
 
-/**
- * `selector.matches(labels)` with the requirements walked inline: counting
- * calls it for every pod of the cluster, and this is most of that time.
- */
-function selects(selector: LabelMatcher, labels: Labels): boolean {
-  const requirements = selector.requirements;
-  if (requirements.length === 0) return selector.empty;
-  for (let i = 0; i < requirements.length; i++) {
-    const r = requirements[i];
-    const value = labelValue(labels, r.key);
-    switch (r.operator) {
-      case 'Equals':
-        if (value !== r.values[0]) return false;
-        break;
-      case 'In':
-        if (value === undefined || !r.values.includes(value)) return false;
-        break;
-      case 'NotEquals':
-      case 'NotIn':
-        if (value !== undefined && r.values.includes(value)) return false;
-        break;
-      case 'Exists':
-        if (value === undefined) return false;
-        break;
-      case 'DoesNotExist':
-        if (value !== undefined) return false;
-        break;
-      default:
-        return selector.matches(labels);
-    }
-  }
-  return true;
-}
 
 function parseConstraints(constraints: readonly TopologySpreadConstraint[], podLabels: Labels, action: 'DoNotSchedule' | 'ScheduleAnyway'): SpreadConstraint[] {
   const out: SpreadConstraint[] = [];
@@ -215,107 +183,19 @@ function constraintsFor(state: CycleState, pod: Pod, action: 'DoNotSchedule' | '
 
 // ---- node inclusion (nodeAffinityPolicy / nodeTaintsPolicy) ----
 
-type NodeMatcher = (node: Node) => boolean;
-
-function integer(s: string | undefined): number | undefined {
-  if (s === undefined || !/^[+-]?\d+$/.test(s)) return undefined;
-  return Number(s);
-}
-
-/** A node selector term as Kubernetes' nodeaffinity package reads it; undefined for a term it cannot parse (which then matches nothing). */
-function nodeSelectorTerm(term: { matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>; matchFields?: Array<{ key: string; operator: string; values?: string[] }> }): NodeMatcher | undefined {
-  const checks: NodeMatcher[] = [];
-  for (const e of term.matchExpressions ?? []) {
-    const key = e.key;
-    const values = e.values ?? [];
-    switch (e.operator) {
-      case 'In':
-      case 'NotIn': {
-        if (values.length === 0) return undefined;
-        const set = new Set(values);
-        const want = e.operator === 'In';
-        checks.push((n) => {
-          const v = labelValue(n.metadata?.labels ?? NO_LABELS, key);
-          return v !== undefined && set.has(v) ? want : !want;
-        });
-        break;
-      }
-      case 'Exists':
-      case 'DoesNotExist': {
-        if (values.length > 0) return undefined;
-        const want = e.operator === 'Exists';
-        checks.push((n) => (labelValue(n.metadata?.labels ?? NO_LABELS, key) !== undefined) === want);
-        break;
-      }
-      case 'Gt':
-      case 'Lt': {
-        const bound = values.length === 1 ? integer(values[0]) : undefined;
-        if (bound === undefined) return undefined;
-        const gt = e.operator === 'Gt';
-        checks.push((n) => {
-          const v = integer(labelValue(n.metadata?.labels ?? NO_LABELS, key));
-          return v !== undefined && (gt ? v > bound : v < bound);
-        });
-        break;
-      }
-      default:
-        return undefined;
-    }
-  }
-  for (const f of term.matchFields ?? []) {
-    if (f.key !== 'metadata.name' || (f.operator !== 'In' && f.operator !== 'NotIn') || (f.values ?? []).length !== 1) return undefined;
-    const name = f.values![0];
-    const want = f.operator === 'In';
-    checks.push((n) => (n.metadata?.name === name) === want);
-  }
-  // A term with no requirements selects no node.
-  if (checks.length === 0) return undefined;
-  return (n) => checks.every((c) => c(n));
-}
-
-/** The pod's nodeSelector and required node affinity as one matcher (undefined: every node), as nodeaffinity.GetRequiredNodeAffinity. */
-function requiredNodeAffinity(pod: Pod): NodeMatcher | undefined {
-  const checks: NodeMatcher[] = [];
-  const selector = Object.entries(pod.spec?.nodeSelector ?? {});
-  if (selector.length > 0) {
-    checks.push((n) => {
-      const labels = n.metadata?.labels ?? NO_LABELS;
-      for (const [k, v] of selector) if (labelValue(labels, k) !== v) return false;
-      return true;
-    });
-  }
-  const required = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
-  if (required) {
-    const terms = (required.nodeSelectorTerms ?? []).map(nodeSelectorTerm).filter((t): t is NodeMatcher => t !== undefined);
-    checks.push((n) => terms.some((t) => t(n)));
-  }
-  if (checks.length === 0) return undefined;
-  if (checks.length === 1) return checks[0];
-  return (n) => checks.every((c) => c(n));
-}
-
-/** A NoSchedule or NoExecute taint that no toleration tolerates (FindMatchingUntoleratedTaint with DoNotScheduleTaintsFilterFunc). */
-function hasUntoleratedTaint(taints: readonly Taint[], tolerations: readonly Toleration[]): boolean {
-  for (const taint of taints) {
-    if (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute') continue;
-    if (!tolerations.some((t) => tolerates(t, taint))) return true;
-  }
-  return false;
-}
-
 /** Whether a node's pods count for a constraint, per its nodeAffinityPolicy and nodeTaintsPolicy. */
 class NodeInclusion {
-  private readonly affinity: NodeMatcher | undefined;
+  private readonly affinity: ((node: NodeInfo) => boolean) | undefined;
   private readonly tolerations: readonly Toleration[];
 
   constructor(pod: Pod) {
-    this.affinity = requiredNodeAffinity(pod);
+    this.affinity = requiredNodeAffinityOf(pod);
     this.tolerations = pod.spec?.tolerations ?? [];
   }
 
   includes(c: SpreadConstraint, node: NodeInfo): boolean {
-    if (c.honorNodeAffinity && this.affinity && !this.affinity(node.node)) return false;
-    if (c.honorNodeTaints && node.taints.length > 0 && hasUntoleratedTaint(node.taints, this.tolerations)) return false;
+    if (c.honorNodeAffinity && this.affinity && !this.affinity(node)) return false;
+    if (c.honorNodeTaints && node.taints.length > 0 && untoleratedTaint(node.taints, this.tolerations)) return false;
     return true;
   }
 }
@@ -333,7 +213,7 @@ function countMatching(pods: readonly PodInfo[], selector: LabelMatcher, namespa
     const meta = p.pod.metadata;
     // Terminating pods do not count (kubernetes#87621).
     if (meta?.deletionTimestamp || (meta?.namespace ?? 'default') !== namespace) continue;
-    if (selects(selector, meta?.labels ?? NO_LABELS)) n++;
+    if (selector.matches(meta?.labels ?? NO_LABELS)) n++;
   }
   return n;
 }
@@ -523,7 +403,7 @@ export const PodTopologySpread = {
       for (const [value, n] of m) p.update(value, n);
       return p;
     });
-    const selfMatch = constraints.map((c) => selects(c.selector, podLabels));
+    const selfMatch = constraints.map((c) => c.selector.matches(podLabels));
     state.write(PRE_FILTER_KEY, new PreFilterState(constraints, selfMatch, counts, paths));
     return undefined;
   },
@@ -661,7 +541,7 @@ function updateWithPod(state: CycleState, podToSchedule: Pod, other: Pod, node: 
   const otherLabels = other.metadata?.labels ?? NO_LABELS;
   for (let i = 0; i < s.constraints.length; i++) {
     const c = s.constraints[i];
-    if (!selects(c.selector, otherLabels)) continue;
+    if (!c.selector.matches(otherLabels)) continue;
     if (!inclusion.includes(c, node)) continue;
     const value = labels[c.topologyKey];
     const n = (s.counts[i].get(value) ?? 0) + delta;

@@ -53,6 +53,15 @@ function toleratedBy(tolerations: readonly Toleration[], taint: Taint): boolean 
 
 const NO_TOLERATIONS: readonly Toleration[] = [];
 
+/** The first NoSchedule or NoExecute taint no toleration tolerates (FindMatchingUntoleratedTaint with DoNotScheduleTaintsFilterFunc); also PodTopologySpread's nodeTaintsPolicy. */
+export function untoleratedTaint(taints: readonly Taint[], tolerations: readonly Toleration[]): Taint | undefined {
+  for (const taint of taints) {
+    if (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute') continue;
+    if (!toleratedBy(tolerations, taint)) return taint;
+  }
+  return undefined;
+}
+
 export const TaintToleration = {
   name: NAME,
 
@@ -60,12 +69,8 @@ export const TaintToleration = {
   filter(_state: CycleState, pod: Pod, node: NodeInfo): SchedulingStatus | undefined {
     const taints = node.taints;
     if (taints.length === 0) return undefined;
-    const tolerations = pod.spec?.tolerations ?? NO_TOLERATIONS;
-    for (const taint of taints) {
-      if (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute') continue;
-      if (!toleratedBy(tolerations, taint)) return untolerated(taint);
-    }
-    return undefined;
+    const taint = untoleratedTaint(taints, pod.spec?.tolerations ?? NO_TOLERATIONS);
+    return taint ? untolerated(taint) : undefined;
   },
 
   /** Keeps the tolerations that can tolerate PreferNoSchedule (that effect, or any effect). */
