@@ -53,7 +53,8 @@ export type {
   SchedulingProfile,
   ScorePlugin,
 } from './scheduling/types';
-export { tapSchedulingPlugin } from './scheduling/plugins';
+export { tapSchedulingPlugin, waitingPods } from './scheduling/plugins';
+export type { WaitingPod } from './scheduling/plugins';
 export type { PodNetworkRequest, PodNetworkResult, ServiceChange } from './network/types';
 export type { DnsQuery, DnsAnswer, DnsRecord } from './dns/types';
 export type { Store, KeyValue } from './store/types';

@@ -120,3 +120,30 @@ export function schedulingPlugins(hooks: KernelHooks): Map<string, AnyScheduling
   }
   return out as unknown as Map<string, AnySchedulingPlugin>;
 }
+
+/** A pod held at Permit (a plugin returned Wait), as plugins see it (framework.WaitingPod). */
+export interface WaitingPod {
+  readonly pod: import('kubernetes-types/core/v1').Pod;
+  /** Plugins that have not allowed it yet. */
+  readonly pendingPlugins: readonly string[];
+  /** `plugin` allows it; once every waiting plugin has, it binds. */
+  allow(plugin: string): void;
+  /** `plugin` rejects it: it is unreserved and requeued, with `message` as the reason. */
+  reject(plugin: string, message: string): void;
+}
+
+const waiting = new WeakMap<KernelHooks, Map<string, WaitingPod>>();
+
+/**
+ * The pods held at Permit on this kernel, by uid (framework.Handle's
+ * GetWaitingPod/IterateOverWaitingPods): a Permit plugin that returned Wait
+ * allows or rejects its pod through this later, from any event it watches.
+ */
+export function waitingPods(hooks: KernelHooks): Map<string, WaitingPod> {
+  let map = waiting.get(hooks);
+  if (!map) {
+    map = new Map();
+    waiting.set(hooks, map);
+  }
+  return map;
+}

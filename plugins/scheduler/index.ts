@@ -17,7 +17,7 @@
 import { formatPath, locateInFile, formatProblem } from '../../kernel/config';
 import type { ApiClient } from '../../kernel/client/types';
 import { definePlugin, PluginError } from '../../kernel/plugin';
-import { schedulingPlugins, tapSchedulingPlugin } from '../../kernel/scheduling/plugins';
+import { schedulingPlugins, tapSchedulingPlugin, waitingPods } from '../../kernel/scheduling/plugins';
 import type { AnySchedulingPlugin } from '../../kernel/scheduling/types';
 import * as tokens from '../../kernel/tokens';
 import { tapPriorityAdmission } from './admission/priority';
@@ -124,6 +124,7 @@ export default definePlugin<SchedulerOptions>({
         maxBackoffMs: (options.podMaxBackoffSeconds ?? 10) * 1000,
         maxInUnschedulableMs: (options.podMaxInUnschedulablePodsDurationSeconds ?? 300) * 1000,
         parallelBindings: options.parallelBindings ?? 64,
+        waiting: waitingPods(kernel.hooks),
       });
       await scheduler.start(signal);
       kernel.logger.info(`scheduling pods for ${profiles.map((p) => p.schedulerName).join(', ') || DEFAULT_SCHEDULER_NAME}`);

@@ -24,6 +24,7 @@ import type { KubeObject } from '../../kernel/api/types';
 import type { Logger } from '../../kernel/log';
 import type { CycleState, NodeInfo, NodeScore, PodInfo, PreFilterResult, SchedulingStatus as Status } from '../../kernel/scheduling/types';
 import { MAX_NODE_SCORE, SchedulingStatus } from '../../kernel/scheduling/types';
+import type { WaitingPod as WaitingPodView } from '../../kernel/scheduling/plugins';
 import type { FrameworkHandle, SchedulerEvent } from './framework/handle';
 import { profileView, SchedulingCycleState } from './framework/snapshot';
 import { SchedulerCache } from './cache';
@@ -55,6 +56,8 @@ export interface SchedulerConfig {
   readonly parallelBindings: number;
   /** Random numbers in [0, 1) for tie-breaking (tests pass a seeded one). */
   readonly random?: () => number;
+  /** Where pods held at Permit are published for plugins (`waitingPods(kernel.hooks)`). */
+  readonly waiting?: Map<string, WaitingPodView>;
 }
 
 /** The result of one scheduling attempt's search. */
@@ -71,7 +74,7 @@ interface Placement {
 class PluginFault extends Error {}
 
 /** A pod held at Permit (Wait) until every waiting plugin allows it, one rejects it, or time runs out. */
-export class WaitingPod {
+export class WaitingPod implements WaitingPodView {
   private readonly pending: Map<string, ReturnType<Clock['setTimeout']>>;
   private settle!: (status: Status) => void;
   readonly done: Promise<Status>;
@@ -154,7 +157,7 @@ export class Scheduler implements FrameworkHandle {
   private readonly factory: SharedInformerFactory;
   private readonly events: EventRecorder;
   private readonly random: () => number;
-  private readonly waiting = new Map<string, WaitingPod>();
+  private readonly waiting: Map<string, WaitingPod>;
   private readonly bindings = new Set<Promise<void>>();
   private nextStartNodeIndex = 0;
   private stopped = false;
@@ -169,6 +172,7 @@ export class Scheduler implements FrameworkHandle {
     this.clock = config.clock;
     this.logger = config.logger;
     this.random = config.random ?? Math.random;
+    this.waiting = (config.waiting as Map<string, WaitingPod> | undefined) ?? new Map();
     for (const p of config.profiles) this.profiles.set(p.schedulerName, p);
     const sort = config.profiles[0].points.queueSort[0].plugin;
     this.queue = new SchedulingQueue({
@@ -649,7 +653,8 @@ export class Scheduler implements FrameworkHandle {
       await this.runUnreserve(profile, state, pod, nodeName);
       this.cache.apply(() => this.cache.forget(uid));
       const reason = status!.code === 'Error' ? `Binding rejected: ${status!.reasons.join(', ')}` : status!.reasons.join(', ');
-      await this.failed(queued, profile, { ...status!, reasons: [reason] }, undefined, status!.code !== 'Error');
+      // The pod fitted its node a moment ago: whatever failed while binding is retried after a backoff, not parked until a cluster event.
+      await this.failed(queued, profile, { ...status!, reasons: [reason] }, undefined, false);
       return;
     }
     this.stats.scheduled++;
