@@ -15,7 +15,7 @@
  * ("0/5 nodes are available: 3 Insufficient cpu, ..."); a bound pod a
  * Scheduled event.
  */
-import type { Pod } from 'kubernetes-types/core/v1';
+import type { Node, Pod } from 'kubernetes-types/core/v1';
 import type { Clock } from '../../kernel/client/clock';
 import { EventRecorder, podRef } from '../../kernel/client/events';
 import { SharedInformerFactory, type SharedInformer } from '../../kernel/client/informer';
@@ -193,7 +193,7 @@ export class Scheduler implements FrameworkHandle {
       update: (old, pod) => this.podUpdated(old, pod),
       remove: (pod) => this.podDeleted(pod),
     });
-    this.watch<import('kubernetes-types/core/v1').Node>(NODES, {}, {
+    this.watch<Node>(NODES, {}, {
       add: (node) => this.cache.apply(() => {
         this.cache.addOrUpdateNode(node);
         this.queue.moveAllToActiveOrBackoff('NodeAdd');
@@ -237,7 +237,7 @@ export class Scheduler implements FrameworkHandle {
     await this.events.flush();
   }
 
-  /** Resolves when the queue is empty and no binding is in flight (tests and benchmarks). */
+  /** Whether nothing is waiting to be tried and no binding is in flight (tests and benchmarks). */
   get idle(): boolean {
     const c = this.queue.counts;
     return c.active === 0 && c.inFlight === 0 && this.bindings.size === 0;
@@ -312,7 +312,7 @@ export class Scheduler implements FrameworkHandle {
     });
   }
 
-  private nodeSchedulingPropertiesChanged(old: import('kubernetes-types/core/v1').Node, node: import('kubernetes-types/core/v1').Node): boolean {
+  private nodeSchedulingPropertiesChanged(old: Node, node: Node): boolean {
     return (
       old.spec?.unschedulable !== node.spec?.unschedulable ||
       JSON.stringify(old.status?.allocatable) !== JSON.stringify(node.status?.allocatable) ||
