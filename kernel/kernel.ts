@@ -277,10 +277,21 @@ export class Kernel {
       return new PluginError(name, (err as Error)?.message ?? String(err), { cause: err });
     };
     for (const { hook } of allHooks(this.hooks)) {
+      // Hooks declare their arguments; a fixed-arity wrapper spares every call an arguments array (the
+      // scheduler calls filter taps millions of times).
+      const arity = ((hook as unknown as { _args?: string[] })._args ?? []).length;
       hook.intercept({
         register: (tap: { name: string; type: string; fn: (...args: unknown[]) => unknown }) => {
           const fn = tap.fn;
-          if (tap.type === 'sync') {
+          if (tap.type === 'sync' && arity <= 3) {
+            tap.fn = (a?: unknown, b?: unknown, c?: unknown) => {
+              try {
+                return arity === 3 ? fn(a, b, c) : arity === 2 ? fn(a, b) : arity === 1 ? fn(a) : fn();
+              } catch (err) {
+                throw wrap(tap.name, err);
+              }
+            };
+          } else if (tap.type === 'sync') {
             tap.fn = (...args: unknown[]) => {
               try {
                 return fn(...args);

@@ -488,11 +488,12 @@ export class Scheduler implements FrameworkHandle {
       if (status?.code === 'Skip') state.skipScore.add(plugin.name);
       else if (status && !SchedulingStatus.isSuccess(status)) throw new PluginFault(`running PreScore plugin ${JSON.stringify(plugin.name)}: ${status.reasons.join(', ')}`);
     }
+    // One score list for every plugin in turn (each normalises it in place, then it is summed): not one per plugin.
+    const scores: NodeScore[] = feasible.map((n) => ({ name: n.name, score: 0 }));
     for (const { plugin, weight } of profile.points.score) {
       if (state.skipScore.has(plugin.name)) continue;
-      const scores: NodeScore[] = new Array(feasible.length);
       try {
-        for (let i = 0; i < feasible.length; i++) scores[i] = { name: feasible[i].name, score: plugin.score!(state, pod, feasible[i]) };
+        for (let i = 0; i < feasible.length; i++) scores[i].score = plugin.score!(state, pod, feasible[i]);
         plugin.normalizeScore?.(state, pod, scores);
       } catch (err) {
         throw new PluginFault(`running Score plugin ${JSON.stringify(plugin.name)}: ${(err as Error).message}`, { cause: err });
