@@ -16,4 +16,6 @@ export const builtinPlugins: Record<string, () => Promise<Plugin<never>>> = {
   'node-agent': () => Promise.resolve(require('./node-agent').default),
   // kube-scheduler's framework on the kernel's scheduling hooks.
   scheduler: () => Promise.resolve(require('./scheduler').default),
+  // kube-controller-manager's controllers, each in plugins/controllers/<name>/.
+  controllers: () => Promise.resolve(require('./controllers').default),
 };
