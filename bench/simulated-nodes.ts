@@ -22,13 +22,12 @@
  *
  * The last line of output is one JSON object with the figures.
  */
-import { spawn, ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { HttpApiClient } from '../kernel/client/http';
+import type { HttpApiClient } from '../kernel/client/http';
 import type { KubeObject } from '../kernel/api/types';
+import { procStat, startServer, type Server } from './support/server';
 
 const NODES = Number(process.env.BENCH_NODES ?? 1000);
 const PODS_PER_NODE = Number(process.env.BENCH_PODS_PER_NODE ?? 10);
@@ -37,7 +36,6 @@ const CPU_SECONDS = Number(process.env.BENCH_CPU_SECONDS ?? 20);
 const READY_TIMEOUT_SECONDS = Number(process.env.BENCH_READY_TIMEOUT_SECONDS ?? 900);
 const CLIENTS = 32;
 const NAMESPACE = 'bench';
-const MEMORY_LOG_MS = 1000;
 const pods = { group: '', version: 'v1', resource: 'pods' };
 const namespaces = { group: '', version: 'v1', resource: 'namespaces' };
 const nodesType = { group: '', version: 'v1', resource: 'nodes' };
@@ -46,64 +44,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 const nodeName = (i: number) => `sim-${i}`;
 
-/** RSS, peak RSS (VmHWM) and CPU ticks (utime + stime) of a process. */
-function procStat(pid: number): { rssMB: number; peakRssMB: number; cpuTicks: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return { rssMB: round(kb('VmRSS') / 1024), peakRssMB: round(kb('VmHWM') / 1024), cpuTicks: Number(fields[11]) + Number(fields[12]) };
-}
-
-interface Server {
-  child: ChildProcess;
-  client: HttpApiClient;
-  /** The server's last `process.memoryUsage()` line. */
-  memory(): Record<string, number> | undefined;
-}
-
-async function startServer(dir: string): Promise<Server> {
-  const config = path.join(dir, 'cluster.yaml');
+async function startSimulatedCluster(dir: string): Promise<Server> {
   const nodes = Array.from({ length: NODES }, (_, i) => `  - { name: ${nodeName(i)}, runtime: simulated }`).join('\n');
-  writeFileSync(config, `apiVersion: skiff.dev/v1alpha1\nkind: Cluster\ndataDir: ${dir}/data\napi:\n  listen: 127.0.0.1:0\nplugins: [runtime-simulated, node-agent]\nnodes:\n${nodes}\n`);
-  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, path.join(__dirname, '..', 'cli', 'skiff.js'), 'up', '-f', config], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, SKIFF_LOG_LEVEL: 'warn', SKIFF_MEMORY_LOG_MS: String(MEMORY_LOG_MS) },
-  });
-  let lastMemory: Record<string, number> | undefined;
-  let pending = '';
-  child.stderr!.on('data', (d: Buffer) => {
-    pending += d.toString();
-    const lines = pending.split('\n');
-    pending = lines.pop()!;
-    for (const line of lines) {
-      if (line.startsWith('skiff memory: ')) lastMemory = JSON.parse(line.slice('skiff memory: '.length));
-      else process.stderr.write(`${line}\n`);
-    }
-  });
-  const log = process.env.BENCH_SERVER_STDOUT ? createWriteStream(process.env.BENCH_SERVER_STDOUT) : undefined;
-  if (log) child.stdout!.pipe(log);
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      if (out.includes('skiff is running')) return;
-      out += d.toString();
-      if (out.includes('skiff is running')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`skiff up exited with ${code}`)));
-  });
-  const kc = parseYaml(readFileSync(path.join(dir, 'data', 'kubeconfig'), 'utf8')) as {
-    clusters: Array<{ cluster: { server: string; 'certificate-authority-data': string } }>;
-    users: Array<{ user: { token: string } }>;
-  };
-  const client = new HttpApiClient({
-    server: kc.clusters[0].cluster.server,
-    ca: Buffer.from(kc.clusters[0].cluster['certificate-authority-data'], 'base64'),
-    token: kc.users[0].user.token,
-    maxSockets: CLIENTS + 4,
-  });
-  return { child, client, memory: () => lastMemory };
+  return startServer(dir, `apiVersion: skiff.dev/v1alpha1\nkind: Cluster\ndataDir: ${dir}/data\napi:\n  listen: 127.0.0.1:0\nplugins: [runtime-simulated, node-agent]\nnodes:\n${nodes}\n`, CLIENTS + 4);
 }
 
 function runningAndReady(pod: KubeObject): boolean {
@@ -178,7 +121,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'skiff-bench-simulated-'));
   const totalPods = NODES * PODS_PER_NODE;
   const bootStarted = Date.now();
-  const server = await startServer(dir);
+  const server = await startSimulatedCluster(dir);
   const { child, client } = server;
   let result: object | undefined;
   try {
