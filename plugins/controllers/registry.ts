@@ -9,4 +9,5 @@ type Loader = () => ControllerModule<never>;
 // require(), not import(): the compiled output is CommonJS (see plugins/index.ts).
 export const CONTROLLERS: Readonly<Record<string, Loader>> = {
   serviceaccount: () => require('./serviceaccount').default,
+  nodelifecycle: () => require('./nodelifecycle').default,
 };
