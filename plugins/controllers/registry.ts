@@ -10,4 +10,6 @@ type Loader = () => ControllerModule<never>;
 export const CONTROLLERS: Readonly<Record<string, Loader>> = {
   serviceaccount: () => require('./serviceaccount').default,
   nodelifecycle: () => require('./nodelifecycle').default,
+  endpoints: () => require('./endpoints').default,
+  endpointslice: () => require('./endpointslice').default,
 };
