@@ -10,6 +10,7 @@ type Loader = () => ControllerModule<never>;
 export const CONTROLLERS: Readonly<Record<string, Loader>> = {
   serviceaccount: () => require('./serviceaccount').default,
   nodelifecycle: () => require('./nodelifecycle').default,
+  replicaset: () => require('./replicaset').default,
   endpoints: () => require('./endpoints').default,
   endpointslice: () => require('./endpointslice').default,
 };

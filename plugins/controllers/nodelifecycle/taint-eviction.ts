@@ -79,6 +79,18 @@ export class TaintEvictionController extends Controller {
     this.nodes = context.informers.informerFor<NodeObject>(NODES);
     this.enqueueFrom(this.pods, (pod) => (pod.spec?.nodeName ? [`${pod.metadata.namespace}/${pod.metadata.name}`] : []));
     this.enqueueFrom(this.nodes, (node) => this.podKeysOn(node.metadata.name));
+    // Forget first sightings of taints that went (with their node or from it).
+    this.nodes.addEventHandler({
+      onUpdate: (_old, node) => this.forgetTaints(node.metadata.name, noExecuteTaints(node)),
+      onDelete: (node) => this.forgetTaints(node.metadata.name, []),
+    });
+  }
+
+  private forgetTaints(nodeName: string, present: readonly Taint[]): void {
+    for (const key of this.firstSeen.keys()) {
+      const [node, taintKey, effect] = key.split('\u0000');
+      if (node === nodeName && !present.some((t) => t.key === taintKey && t.effect === effect)) this.firstSeen.delete(key);
+    }
   }
 
   private podKeysOn(nodeName: string): string[] {

@@ -260,4 +260,61 @@ describe('NodeLifecycleController with a FakeClock', () => {
     expect(events).toContainEqual(expect.objectContaining({ reason: 'TaintManagerEviction', message: 'Marking for deletion Pod default/patient' }));
     expect(events).toContainEqual(expect.objectContaining({ reason: 'NodeNotReady', message: 'Node is not ready', involvedObject: expect.objectContaining({ name: 'forever' }) }));
   });
+  test('DisruptionTarget is patched in before the delete; a taint without timeAdded counts from when it was first seen', async () => {
+    const writes: Array<{ verb: string; name: string; body?: unknown }> = [];
+    const patch = api.patch.bind(api);
+    const del = api.delete.bind(api);
+    jest.spyOn(api, 'patch').mockImplementation((type, name, patchType, body, options) => {
+      if (type.resource === 'pods') writes.push({ verb: 'patch', name, body });
+      return patch(type, name, patchType, body, options);
+    });
+    jest.spyOn(api, 'delete').mockImplementation((type, name, options) => {
+      if (type.resource === 'pods') writes.push({ verb: 'delete', name });
+      return del(type, name, options);
+    });
+    await createPod('victim', [{ key: 'example.com/maintenance', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 5 }]);
+    await start();
+    await land();
+    // Someone taints the node by hand (no timeAdded); the lease keeps it Ready meanwhile.
+    const n = await getNode();
+    await api.update(NODES, { ...n, spec: { taints: [{ key: 'example.com/maintenance', effect: 'NoExecute' }] } });
+    await land();
+    for (let i = 0; i < 4; i++) {
+      await clock.advance(1_000);
+      await renewLease();
+      await land();
+    }
+    expect(await pod('victim')).toBeDefined();
+    await clock.advance(1_000);
+    await renewLease();
+    await land();
+    expect(await pod('victim')).toBeUndefined();
+    const victim = writes.filter((w) => w.name === 'victim' && !(w.verb === 'patch' && JSON.stringify(w.body).includes('"Ready"')));
+    expect(victim).toEqual([
+      { verb: 'patch', name: 'victim', body: { status: { conditions: [expect.objectContaining({ type: 'DisruptionTarget', status: 'True', reason: 'DeletionByTaintManager', message: 'Taint manager: deleting due to NoExecute taint' })] } } },
+      { verb: 'delete', name: 'victim' },
+    ]);
+  });
+
+  test('a second start on the same kernel taps DefaultTolerationSeconds once', async () => {
+    const kernelHooks = createKernelHooks();
+    const context = (signal: AbortSignal): ControllerContext => ({
+      client: api,
+      informers: new SharedInformerFactory(api, { clock, logger: silentLogger }),
+      clock,
+      logger: silentLogger,
+      events: (component) => new EventRecorder(api, { clock, logger: silentLogger, component }),
+      hooks: kernelHooks,
+      signal,
+    });
+    const first = new AbortController();
+    const second = new AbortController();
+    const a = await nodeLifecycle.start(context(first.signal), {});
+    const b = await nodeLifecycle.start(context(second.signal), {});
+    expect(kernelHooks.api.admission.mutate.taps.filter((t) => t.name === 'controllers')).toHaveLength(1);
+    first.abort();
+    second.abort();
+    await Promise.all([a.stopped, b.stopped]);
+    stopped = Promise.resolve();
+  });
 });
