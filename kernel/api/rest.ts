@@ -421,7 +421,14 @@ export class RestStorage {
     if (sameJson(withoutManagedTimes(toStore), withoutManagedTimes(old))) return old;
 
     const rollback = resource.strategy?.allocate?.(toStore, old, sctx);
-    const finalize = !!toStore.metadata.deletionTimestamp && (toStore.metadata.finalizers ?? []).length === 0 && !(old.metadata.deletionGracePeriodSeconds && old.metadata.deletionGracePeriodSeconds > 0);
+    // A Terminating namespace also waits for its spec.finalizers (Kubernetes' namespace storage ShouldDeleteDuringUpdate):
+    // a status update by the namespace controller must not remove it.
+    const specFinalizers = resource.group === '' && resource.plural === 'namespaces' ? ((toStore as { spec?: { finalizers?: string[] } }).spec?.finalizers ?? []) : [];
+    const finalize =
+      !!toStore.metadata.deletionTimestamp &&
+      (toStore.metadata.finalizers ?? []).length === 0 &&
+      specFinalizers.length === 0 &&
+      !(old.metadata.deletionGracePeriodSeconds && old.metadata.deletionGracePeriodSeconds > 0);
     if (ctx.dryRun) {
       rollback?.();
       return toStore;

@@ -21,6 +21,7 @@ import { PATCH_CONTENT_TYPES, deleteOptionsBody, listQuery, patchQuery, resource
 import { apiErrorFromResponse, apiErrorFromStatus, isStatus } from './status';
 import type {
   ApiClient,
+  ApiResource,
   DeleteOptions,
   ListOptions,
   PatchOptions,
@@ -154,6 +155,21 @@ export class HttpApiClient implements ApiClient {
   async deleteCollection(type: ResourceType, options: ListOptions & DeleteOptions = {}): Promise<KubeList | Status> {
     const path = resourcePath(type, { namespace: options.namespace });
     return this.request<KubeList | Status>('DELETE', path, listQuery(options), json(deleteOptionsBody(options)), options.signal);
+  }
+
+  /** Discovery through `/api` and `/apis`, then one resource list per group version (subresources left out). */
+  async serverResources(): Promise<ApiResource[]> {
+    const core = await this.request<{ versions?: string[] }>('GET', '/api', undefined, undefined, undefined);
+    const named = await this.request<{ groups?: Array<{ name: string; versions: Array<{ version: string }> }> }>('GET', '/apis', undefined, undefined, undefined);
+    const groupVersions = [...(core.versions ?? []).map((version) => ({ group: '', version })), ...(named.groups ?? []).flatMap((g) => g.versions.map((v) => ({ group: g.name, version: v.version })))];
+    const lists = await Promise.all(
+      groupVersions.map(({ group, version }) =>
+        this.request<{ resources?: Array<{ name: string; kind: string; namespaced: boolean; verbs: string[] }> }>('GET', group ? `/apis/${group}/${version}` : `/api/${version}`, undefined, undefined, undefined).then((list) =>
+          (list.resources ?? []).filter((r) => !r.name.includes('/')).map((r) => ({ group, version, resource: r.name, kind: r.kind, namespaced: r.namespaced, verbs: r.verbs })),
+        ),
+      ),
+    );
+    return lists.flat();
   }
 
   /**

@@ -18,6 +18,7 @@ import type { Status } from '../api/errors';
 import { deepCopy, KubeList, KubeObject, WatchEvent } from '../api/types';
 import type {
   ApiClient,
+  ApiResource,
   DeleteOptions,
   ListOptions,
   PatchOptions,
@@ -161,6 +162,14 @@ export class InProcessApiClient implements ApiClient {
         delete: { propagationPolicy: options.propagationPolicy, gracePeriodSeconds: options.gracePeriodSeconds, preconditions: options.preconditions },
       },
       options.signal,
+    );
+  }
+
+  serverResources(): Promise<ApiResource[]> {
+    return Promise.resolve(
+      this.api()
+        .resources.list()
+        .map((r) => ({ group: r.group, version: r.version, resource: r.plural, kind: r.kind, namespaced: r.namespaced, verbs: [...r.verbs] })),
     );
   }
 

@@ -21,6 +21,13 @@ export interface ResourceType {
   readonly namespaced?: boolean;
 }
 
+/** A resource as discovery (`/api/v1`, `/apis/<group>/<version>`) lists it; subresources are not included. */
+export interface ApiResource extends ResourceType {
+  readonly kind: string;
+  readonly namespaced: boolean;
+  readonly verbs: readonly string[];
+}
+
 export interface RequestOptions {
   /** Namespace for namespaced resources. */
   namespace?: string;
@@ -92,4 +99,11 @@ export interface ApiClient {
   delete(type: ResourceType, name: string, options?: DeleteOptions): Promise<KubeObject | Status>;
   deleteCollection(type: ResourceType, options?: ListOptions & DeleteOptions): Promise<KubeList | Status>;
   watch<T extends KubeObject = KubeObject>(type: ResourceType, options: WatchOptions, handlers: WatchHandlers<T>): WatchHandle;
+  /**
+   * Discovery: every resource the server serves, in every version it serves
+   * (what `/api` and `/apis` lead to). Optional so that test fakes need not
+   * serve it; controllers that need it (garbage collector, namespace) refuse
+   * to start without it.
+   */
+  serverResources?(): Promise<ApiResource[]>;
 }

@@ -11,6 +11,8 @@ export const CONTROLLERS: Readonly<Record<string, Loader>> = {
   serviceaccount: () => require('./serviceaccount').default,
   nodelifecycle: () => require('./nodelifecycle').default,
   replicaset: () => require('./replicaset').default,
+  garbagecollector: () => require('./garbagecollector').default,
+  namespace: () => require('./namespace').default,
   endpoints: () => require('./endpoints').default,
   endpointslice: () => require('./endpointslice').default,
 };

@@ -246,8 +246,10 @@ export class NodeLifecycleController extends Controller {
       const conditions = unknownConditions(node, now);
       if (conditions) {
         const next: NodeObject = { ...deepCopy(node), status: { ...deepCopy(node.status), conditions } };
-        // The cached resourceVersion is a precondition: a status the node just posted wins (409, retried).
-        node = await this.client.update<NodeObject>(NODES, next, { subresource: 'status' });
+        // The cached resourceVersion is a precondition: a status the node just posted wins.
+        const written = await this.writeNode(next, 'status');
+        if (!written) return;
+        node = written;
         if (readyBefore === 'True') this.events.record(nodeRef(name), 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`);
       }
     } else {
@@ -260,11 +262,28 @@ export class NodeLifecycleController extends Controller {
       const next = deepCopy(node);
       next.spec = { ...next.spec, taints };
       if (taints.length === 0) delete next.spec.taints;
-      node = await this.client.update<NodeObject>(NODES, next);
+      const written = await this.writeNode(next);
+      if (!written) return;
+      node = written;
     }
 
     const ready = condition(node, 'Ready');
     if (ready && ready.status !== 'True') await this.markPodsNotReady(node, ready, now);
+  }
+
+  /**
+   * Write the node (or its status); undefined when our copy was stale or the
+   * node is gone. Absorbed deliberately: the newer version's watch event
+   * enqueues the node again (or the deletion ends it), and the sync then
+   * starts from what is current.
+   */
+  private async writeNode(node: NodeObject, subresource?: 'status'): Promise<NodeObject | undefined> {
+    try {
+      return await this.client.update<NodeObject>(NODES, node, subresource ? { subresource } : {});
+    } catch (err) {
+      if (isApiError(err, 'Conflict') || isApiError(err, 'NotFound')) return undefined;
+      throw err;
+    }
   }
 
   /** Kubernetes' MarkPodsNotReady, once per node transition: pods that became Ready after the node stopped are the node agent's business. */
