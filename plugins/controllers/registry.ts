@@ -15,4 +15,5 @@ export const CONTROLLERS: Readonly<Record<string, Loader>> = {
   namespace: () => require('./namespace').default,
   endpoints: () => require('./endpoints').default,
   endpointslice: () => require('./endpointslice').default,
+  deployment: () => require('./deployment').default,
 };
