@@ -31,9 +31,11 @@ import {
   type PodObject,
   type ServiceObject,
 } from './podendpoints';
-import { desiredSubsets } from './subsets';
+import { MAX_ENDPOINTS_CAPACITY, desiredSubsets, truncateSubsets } from './subsets';
 
 export const ENDPOINTS: ResourceType = { group: '', version: 'v1', resource: 'endpoints', kind: 'Endpoints', namespaced: true };
+/** Set when the Endpoints hold fewer addresses than the service has (see truncateSubsets). */
+export const OVER_CAPACITY = 'endpoints.kubernetes.io/over-capacity';
 /** Endpoints used as a leader-election lock carry this; they have no Service and must not be deleted as leftovers. */
 const LEADER_ELECTION_ANNOTATION = 'control-plane.alpha.kubernetes.io/leader';
 
@@ -50,6 +52,12 @@ function endpointsLabels(service: ServiceObject): Record<string, string> {
   if (isHeadless(service)) labels[HEADLESS_LABEL] = '';
   else delete labels[HEADLESS_LABEL];
   return labels;
+}
+
+/** No over-capacity annotation, and no need for one (Kubernetes' capacityAnnotationSetCorrectly). */
+function capacityAnnotationRight(ep: EndpointsObject): boolean {
+  const count = (ep.subsets ?? []).reduce((n, ss) => n + (ss.addresses ?? []).length + (ss.notReadyAddresses ?? []).length, 0);
+  return count <= MAX_ENDPOINTS_CAPACITY && ep.metadata.annotations?.[OVER_CAPACITY] === undefined;
 }
 
 export class EndpointsController extends Controller {
@@ -118,7 +126,7 @@ export class EndpointsController extends Controller {
     const subsets = desiredSubsets(service, pods);
     const labels = endpointsLabels(service);
     const current = this.endpoints.cache.get(key);
-    if (current && canonicalJSON(current.subsets ?? []) === canonicalJSON(subsets) && sameLabels(current.metadata.labels, labels)) return;
+    if (current && canonicalJSON(current.subsets ?? []) === canonicalJSON(subsets) && sameLabels(current.metadata.labels, labels) && capacityAnnotationRight(current)) return;
 
     const next: EndpointsObject | { apiVersion: string; kind: string; metadata: Record<string, unknown>; subsets?: EndpointSubset[] } = current
       ? deepCopy(current)
@@ -126,9 +134,12 @@ export class EndpointsController extends Controller {
     const annotations: Record<string, string> = { ...((next.metadata.annotations as Record<string, string> | undefined) ?? {}) };
     if (triggerTime !== undefined) annotations[LAST_CHANGE_TRIGGER_TIME] = formatTriggerTime(triggerTime);
     else delete annotations[LAST_CHANGE_TRIGGER_TIME];
+    const truncated = truncateSubsets(subsets);
+    if (truncated) annotations[OVER_CAPACITY] = 'truncated';
+    else delete annotations[OVER_CAPACITY];
     next.metadata.annotations = annotations;
     next.metadata.labels = labels;
-    if (subsets.length > 0) next.subsets = subsets;
+    if (subsets.length > 0) next.subsets = truncated ?? subsets;
     else delete next.subsets;
 
     try {

@@ -119,3 +119,36 @@ export function repackSubsets(subsets: readonly EndpointSubset[]): EndpointSubse
 export function desiredSubsets(service: ServiceObject, pods: readonly PodObject[]): EndpointSubset[] {
   return repackSubsets(podSubsets(service, pods));
 }
+
+/** Endpoints hold at most this many addresses (ready and not); the rest is only in EndpointSlices. */
+export const MAX_ENDPOINTS_CAPACITY = 1000;
+
+/**
+ * Cut subsets over MAX_ENDPOINTS_CAPACITY down to it, as Kubernetes'
+ * truncateEndpoints: not-ready addresses go first; when the ready ones alone
+ * are too many, every not-ready one goes and each subset keeps its share
+ * (rounded up) of the ready ones. Returns the subsets kept, or undefined when
+ * nothing had to go.
+ */
+export function truncateSubsets(subsets: readonly EndpointSubset[]): EndpointSubset[] | undefined {
+  const totalReady = subsets.reduce((n, ss) => n + (ss.addresses ?? []).length, 0);
+  const totalNotReady = subsets.reduce((n, ss) => n + (ss.notReadyAddresses ?? []).length, 0);
+  if (totalReady + totalNotReady <= MAX_ENDPOINTS_CAPACITY) return undefined;
+  const truncateReady = totalReady > MAX_ENDPOINTS_CAPACITY;
+  const max = truncateReady ? MAX_ENDPOINTS_CAPACITY : MAX_ENDPOINTS_CAPACITY - totalReady;
+  const total = truncateReady ? totalReady : totalNotReady;
+  let room = max;
+  return subsets.map((ss) => {
+    const inSubset = (truncateReady ? ss.addresses : ss.notReadyAddresses) ?? [];
+    const share = Math.min(Math.ceil((inSubset.length / total) * max), room);
+    const kept = inSubset.slice(0, share);
+    room -= kept.length;
+    const next: EndpointSubset = { ...ss };
+    if (truncateReady) {
+      next.addresses = kept;
+      delete next.notReadyAddresses;
+    } else if (kept.length > 0) next.notReadyAddresses = kept;
+    else delete next.notReadyAddresses;
+    return next;
+  });
+}

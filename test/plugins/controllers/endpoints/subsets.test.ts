@@ -4,7 +4,7 @@
  * subsets repacked as Kubernetes' RepackSubsets does.
  */
 import type { EndpointSubset } from 'kubernetes-types/core/v1';
-import { desiredSubsets, repackSubsets } from '../../../../plugins/controllers/endpoints/subsets';
+import { desiredSubsets, repackSubsets, truncateSubsets } from '../../../../plugins/controllers/endpoints/subsets';
 import { TriggerTimeTracker, formatTriggerTime, resolvePort } from '../../../../plugins/controllers/endpoints/podendpoints';
 import { HTTP, METRICS, pod, service } from './fixtures';
 
@@ -121,4 +121,20 @@ test('trigger time: the creation time first, then the earliest change since the 
   expect(tracker.compute(svc, [later])).toBe(Date.parse('2026-01-01T00:05:00Z'));
   expect(formatTriggerTime(Date.parse('2026-01-01T00:05:00.120Z'))).toBe('2026-01-01T00:05:00.12Z');
   expect(formatTriggerTime(Date.parse('2026-01-01T00:05:00Z'))).toBe('2026-01-01T00:05:00Z');
+});
+
+test('over 1000 addresses: not-ready ones cut first, then each subset keeps its share of the ready ones', () => {
+  const addrs = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => ({ ip: `10.${prefix}.${Math.floor(i / 250)}.${(i % 250) + 1}` }));
+  const p = [{ port: 80, protocol: 'TCP' }];
+  expect(truncateSubsets([{ addresses: addrs(600, '1'), notReadyAddresses: addrs(100, '2'), ports: p }])).toBeUndefined();
+  const notReadyCut = truncateSubsets([{ addresses: addrs(900, '1'), notReadyAddresses: addrs(300, '2'), ports: p }])!;
+  expect(notReadyCut.map((s) => [s.addresses?.length, s.notReadyAddresses?.length])).toEqual([[900, 100]]);
+  const readyCut = truncateSubsets([
+    { addresses: addrs(1500, '1'), notReadyAddresses: addrs(10, '2'), ports: p },
+    { addresses: addrs(500, '3'), ports: [{ port: 81, protocol: 'TCP' }] },
+  ])!;
+  expect(readyCut.map((s) => [s.addresses?.length, s.notReadyAddresses?.length])).toEqual([
+    [750, undefined],
+    [250, undefined],
+  ]);
 });
