@@ -27,10 +27,11 @@ export const isHeadless = (service: ServiceObject): boolean => service.spec?.clu
 /**
  * Whether this controller manages the service's endpoints at all: not for
  * ExternalName services, and not for services without a selector (their
- * endpoints are written by the user).
+ * endpoints are written by the user). An empty selector counts as none, as
+ * in Kubernetes, where `selector: {}` does not survive serialisation.
  */
 export function managesEndpoints(service: ServiceObject): boolean {
-  return service.spec?.type !== 'ExternalName' && service.spec?.selector !== undefined && service.spec?.selector !== null;
+  return service.spec?.type !== 'ExternalName' && Object.keys(service.spec?.selector ?? {}).length > 0;
 }
 
 /** Pods in the service's namespace its selector matches. */

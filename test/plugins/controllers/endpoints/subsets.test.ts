@@ -5,7 +5,7 @@
  */
 import type { EndpointSubset } from 'kubernetes-types/core/v1';
 import { desiredSubsets, repackSubsets, truncateSubsets } from '../../../../plugins/controllers/endpoints/subsets';
-import { TriggerTimeTracker, formatTriggerTime, resolvePort } from '../../../../plugins/controllers/endpoints/podendpoints';
+import { TriggerTimeTracker, formatTriggerTime, managesEndpoints, resolvePort } from '../../../../plugins/controllers/endpoints/podendpoints';
 import { HTTP, METRICS, pod, service } from './fixtures';
 
 const addr = (name: string, ip: string, extra: Record<string, unknown> = {}) => ({
@@ -137,4 +137,13 @@ test('over 1000 addresses: not-ready ones cut first, then each subset keeps its 
     [750, undefined],
     [250, undefined],
   ]);
+});
+
+test.each([
+  { name: 'a selector', svc: service('web', {}), want: true },
+  { name: 'no selector (the Endpoints are the user\'s)', svc: service('web', { selector: null }), want: false },
+  { name: 'an empty selector, which Kubernetes serialises away', svc: service('web', { selector: {} }), want: false },
+  { name: 'ExternalName', svc: service('web', { type: 'ExternalName' }), want: false },
+])('managed: $name', ({ svc, want }) => {
+  expect(managesEndpoints(svc)).toBe(want);
 });
