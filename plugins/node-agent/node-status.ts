@@ -274,9 +274,11 @@ export class NodeStatusReporter {
       const status = await this.computeStatus();
       const due = this.o.clock.now() - this.lastReportAt >= this.o.config.nodeStatusReportFrequencyMs;
       if (!due && withoutHeartbeat(status) === withoutHeartbeat(this.lastReported)) {
-        // Nothing to write; still make sure the Node exists (someone may have deleted it).
-        await this.o.client.get(NODES, this.o.nodeName);
-        return;
+        // Nothing new of ours; still make sure the Node exists (someone may have deleted it), and that
+        // nobody else changed our conditions (the node lifecycle controller sets them Unknown when it
+        // stopped hearing from us): the kubelet compares with the Node it reads, not with its memory.
+        const node = (await this.o.client.get(NODES, this.o.nodeName)) as { status?: NodeStatus };
+        if (sameConditionStatuses(node.status, status)) return;
       }
       await this.writeStatus(status);
     } catch (err) {
@@ -324,4 +326,12 @@ export class NodeStatusReporter {
     this.lastReported = status;
     this.lastReportAt = this.o.clock.now();
   }
+}
+
+/** Whether the Node in the API shows every condition of `ours` with the same status. */
+function sameConditionStatuses(server: NodeStatus | undefined, ours: NodeStatus): boolean {
+  for (const c of ours.conditions ?? []) {
+    if (server?.conditions?.find((s) => s.type === c.type)?.status !== c.status) return false;
+  }
+  return true;
 }

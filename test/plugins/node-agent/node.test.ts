@@ -196,3 +196,14 @@ test('events: a repeat of an Event that expired from the API creates it again wi
   expect(events).toHaveLength(1);
   expect(events[0]).toMatchObject({ metadata: { name: first!.metadata!.name, namespace: 'apps' }, count: 2, firstTimestamp: '2024-01-01T00:00:00Z', lastTimestamp: '2024-01-01T00:01:05Z' });
 });
+
+test('conditions someone else changed (the node lifecycle controller setting Unknown) are posted again at the next update', async () => {
+  h = await harness();
+  const ready = (n: Node) => n.status!.conditions!.find((c) => c.type === 'Ready')!;
+  expect(ready(await node()).status).toBe('True');
+  const conditions = (await node()).status!.conditions!.map((c) => ({ ...c, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' }));
+  await h.api.patch(NODES, 'node-a', 'merge', { status: { conditions } }, { subresource: 'status' });
+  expect(ready(await node()).status).toBe('Unknown');
+  await h.advance(10_000);
+  expect(ready(await node())).toMatchObject({ status: 'True', reason: 'KubeletReady' });
+});
