@@ -65,6 +65,12 @@ export class EndpointsController extends Controller {
   private readonly pods: SharedInformer<PodObject>;
   private readonly endpoints: SharedInformer<EndpointsObject>;
   private readonly triggerTimes = new TriggerTimeTracker();
+  /**
+   * Per service, the resourceVersion of Endpoints this controller replaced:
+   * while the cache still shows it, the cache is behind our own write, and a
+   * sync would act on old state (Kubernetes' staleEndpointsTracker).
+   */
+  private readonly replaced = new Map<string, string>();
   private readonly recorder: EventRecorder;
 
   constructor(
@@ -111,6 +117,7 @@ export class EndpointsController extends Controller {
     const service = this.services.cache.get(key);
     if (!service) {
       this.triggerTimes.deleteService(namespace, name);
+      this.replaced.delete(key);
       try {
         await this.client.delete(ENDPOINTS, name, { namespace });
       } catch (err) {
@@ -126,6 +133,9 @@ export class EndpointsController extends Controller {
     const subsets = desiredSubsets(service, pods);
     const labels = endpointsLabels(service);
     const current = this.endpoints.cache.get(key);
+    if (current && this.replaced.get(key) === current.metadata.resourceVersion) {
+      throw new Error(`endpoints informer cache is out of date, resource version ${current.metadata.resourceVersion} already processed for endpoints ${key}`);
+    }
     if (current && canonicalJSON(current.subsets ?? []) === canonicalJSON(subsets) && sameLabels(current.metadata.labels, labels) && capacityAnnotationRight(current)) return;
 
     const next: EndpointsObject | { apiVersion: string; kind: string; metadata: Record<string, unknown>; subsets?: EndpointSubset[] } = current
@@ -143,19 +153,22 @@ export class EndpointsController extends Controller {
     else delete next.subsets;
 
     try {
-      if (current) await this.client.update(ENDPOINTS, next, { namespace });
-      else await this.client.create(ENDPOINTS, next, { namespace });
+      if (current) {
+        const updated = await this.client.update(ENDPOINTS, next, { namespace });
+        // A write that changed nothing keeps its resourceVersion: then the cache is not behind.
+        if (updated.metadata?.resourceVersion !== current.metadata.resourceVersion) this.replaced.set(key, current.metadata.resourceVersion);
+      } else await this.client.create(ENDPOINTS, next, { namespace });
     } catch (err) {
       // A terminating namespace refuses new objects for good: nothing to retry.
       if (!current && isApiError(err, 'Forbidden') && /being terminated/.test((err as Error).message)) return;
-      // A Conflict means the cache is behind: the retry reads it again, no event for that.
+      // A Conflict means the cache is behind: the retry reads it again, so
+      // (unlike Kubernetes) no Warning for a race the user can do nothing about.
       if (!isApiError(err, 'Conflict')) {
-        const verb = current ? 'update' : 'create';
         this.recorder.record(
-          { kind: 'Service', apiVersion: 'v1', namespace, name, uid: service.metadata.uid },
+          { kind: 'Endpoints', apiVersion: 'v1', namespace, name, uid: current?.metadata.uid },
           'Warning',
           current ? 'FailedToUpdateEndpoint' : 'FailedToCreateEndpoint',
-          `Failed to ${verb} endpoint for service ${namespace}/${name}: ${(err as Error).message}`,
+          current ? `Failed to update endpoint ${namespace}/${name}: ${(err as Error).message}` : `Failed to create endpoint for service ${namespace}/${name}: ${(err as Error).message}`,
         );
       }
       throw err;
