@@ -131,3 +131,60 @@ test('a rolling update with maxSurge 1 and maxUnavailable 0 never has fewer than
   expect(events).toMatch(/ScalingReplicaSet: Scaled up replica set web-\w+ to 3/);
   expect(events).toMatch(/ScalingReplicaSet: Scaled down replica set web-\w+ to 2 from 3/);
 }, 120_000);
+
+/** Deployment `name` done: every replica updated and available, all its pods ready with `image`. */
+async function settled(name: string, image: string, replicas: number): Promise<DeploymentObject> {
+  return eventually(async () => {
+    const d = await client().get<DeploymentObject>(DEPLOYMENTS, name, { namespace: NS });
+    const s = d.status;
+    const pods = (await client().list<PodObject>(PODS, { namespace: NS, labelSelector: `app=${name}` })).items.filter(isReady);
+    const done = s?.observedGeneration === d.metadata.generation && s.updatedReplicas === replicas && s.replicas === replicas && s.availableReplicas === replicas;
+    return done && pods.length === replicas && pods.every((p) => p.spec?.containers[0].image === image) ? d : undefined;
+  }, 30_000, `${name} settled on ${image} x${replicas}`);
+}
+
+const revisionOf = (d: DeploymentObject) => d.metadata.annotations?.['deployment.kubernetes.io/revision'];
+
+describe.each(kubectlVersions().map((k) => [k.version, k] as const))('kubectl %s', (version, k) => {
+  test('scale, rollout pause/resume, restart, undo --to-revision', async () => {
+    const kc = kubectlFor(k, cluster.kubeconfig);
+    const name = `app-${version.replace(/\W/g, '-')}`;
+    const manifest = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, namespace: NS },
+      spec: { replicas: 2, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'main', image: 'busybox:1' }] } } },
+    };
+    await kc.ok(['apply', '-f', '-'], { input: JSON.stringify(manifest) });
+    await settled(name, 'busybox:1', 2);
+
+    await kc.ok(['scale', `deployment/${name}`, '--replicas=4']);
+    await settled(name, 'busybox:1', 4);
+
+    await kc.ok(['rollout', 'pause', `deployment/${name}`]);
+    await kc.ok(['set', 'image', `deployment/${name}`, 'main=busybox:2']);
+    const paused = await eventually(async () => {
+      const d = await client().get<DeploymentObject>(DEPLOYMENTS, name, { namespace: NS });
+      const c = d.status?.conditions?.find((x) => x.type === 'Progressing');
+      return c?.reason === 'DeploymentPaused' && d.status?.observedGeneration === d.metadata.generation ? d : undefined;
+    }, 10_000, 'paused condition');
+    expect(paused.status?.conditions?.find((x) => x.type === 'Progressing')).toMatchObject({ status: 'Unknown', message: 'Deployment is paused' });
+    await sleep(300);
+    const owned = async () => (await client().list<ReplicaSetObject>(REPLICASETS, { namespace: NS, labelSelector: `app=${name}` })).items;
+    expect(await owned()).toHaveLength(1);
+
+    await kc.ok(['rollout', 'resume', `deployment/${name}`]);
+    expect(revisionOf(await settled(name, 'busybox:2', 4))).toBe('2');
+    expect(await kc.ok(['rollout', 'status', `deployment/${name}`, '--timeout=60s'])).toContain('successfully rolled out');
+
+    await kc.ok(['rollout', 'restart', `deployment/${name}`]);
+    await eventually(async () => ((await owned()).length === 3 ? true : undefined), 10_000, 'a third ReplicaSet after restart');
+    expect(revisionOf(await settled(name, 'busybox:2', 4))).toBe('3');
+
+    await kc.ok(['rollout', 'undo', `deployment/${name}`, '--to-revision=1']);
+    expect(revisionOf(await settled(name, 'busybox:1', 4))).toBe('4');
+    const history = await kc.ok(['rollout', 'history', `deployment/${name}`]);
+    expect(history.match(/^\d+\s/gm)?.map((r) => r.trim())).toEqual(['2', '3', '4']);
+    await kc.ok(['delete', 'deployment', name]);
+  }, 120_000);
+});
