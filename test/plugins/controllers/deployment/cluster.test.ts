@@ -74,7 +74,7 @@ async function rolledOut(image: string): Promise<DeploymentObject> {
     const d = await client().get<DeploymentObject>(DEPLOYMENTS, 'web', { namespace: NS });
     const s = d.status;
     const pods = await readyPods();
-    const done = s?.observedGeneration === d.metadata.generation && s.updatedReplicas === 3 && s.replicas === 3 && s.availableReplicas === 3;
+    const done = s !== undefined && s.observedGeneration === d.metadata.generation && s.updatedReplicas === 3 && s.replicas === 3 && s.availableReplicas === 3;
     return done && pods.length === 3 && pods.every((p) => p.spec?.containers[0].image === image) ? d : undefined;
   }, 30_000, `rolled out to ${image}`);
 }
@@ -138,7 +138,7 @@ async function settled(name: string, image: string, replicas: number): Promise<D
     const d = await client().get<DeploymentObject>(DEPLOYMENTS, name, { namespace: NS });
     const s = d.status;
     const pods = (await client().list<PodObject>(PODS, { namespace: NS, labelSelector: `app=${name}` })).items.filter(isReady);
-    const done = s?.observedGeneration === d.metadata.generation && s.updatedReplicas === replicas && s.replicas === replicas && s.availableReplicas === replicas;
+    const done = s !== undefined && s.observedGeneration === d.metadata.generation && s.updatedReplicas === replicas && s.replicas === replicas && s.availableReplicas === replicas;
     return done && pods.length === replicas && pods.every((p) => p.spec?.containers[0].image === image) ? d : undefined;
   }, 30_000, `${name} settled on ${image} x${replicas}`);
 }

@@ -360,3 +360,14 @@ describe('progress deadline', () => {
     expect(d.status).toMatchObject({ replicas: 2, availableReplicas: 0, unavailableReplicas: 2 });
   });
 });
+
+describe('module', () => {
+  test('registered as "deployment", on by default, workers ≥ 1', async () => {
+    const { enabledControllers, validateOptions } = await import('../../../../plugins/controllers');
+    expect(enabledControllers(['*'])).toContain('deployment');
+    expect(enabledControllers(['*', '-deployment'])).not.toContain('deployment');
+    expect(validateOptions({ settings: { deployment: { workers: 3 } } })).toEqual([]);
+    expect(validateOptions({ settings: { deployment: { workers: 0 } } })[0].path).toEqual(['settings', 'deployment', 'workers']);
+    expect(validateOptions({ settings: { deployment: { nope: 1 } } })).toHaveLength(1);
+  });
+});
