@@ -87,7 +87,7 @@ export function podToEndpoint(pod: PodObject, node: NodeObject | undefined, serv
   const terminating = !!pod.metadata.deletionTimestamp;
   const ready = service.spec?.publishNotReadyAddresses === true || (serving && !terminating);
   const targetRef: ObjectReference = { kind: 'Pod', namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid };
-  const ep: SliceEndpoint = { addresses: podIPsOfFamily(pod, addressType).slice(0, 1), conditions: { ready, serving, terminating }, targetRef };
+  const ep: SliceEndpoint = { addresses: podIPsOfFamily(pod, addressType), conditions: { ready, serving, terminating }, targetRef };
   if (pod.spec?.nodeName) ep.nodeName = pod.spec.nodeName;
   const zone = node?.metadata.labels?.[ZONE_LABEL];
   if (zone) ep.zone = zone;
@@ -108,7 +108,19 @@ export function sliceLabels(service: ServiceObject): Record<string, string> {
 }
 
 export function ownedBy(slice: SliceObject, service: ServiceObject): boolean {
-  return (slice.metadata.ownerReferences ?? []).some((o) => o.controller === true && o.uid === service.metadata.uid);
+  return (slice.metadata.ownerReferences ?? []).some((o) => o.uid === service.metadata.uid && o.kind === 'Service' && o.apiVersion === 'v1');
+}
+
+/**
+ * The address types of the service's slices: its IP families. The API
+ * server fills those in; for a service without them (written before it did),
+ * its cluster IP's family, or both for a headless one, as Kubernetes does so
+ * as not to drop endpoints meanwhile.
+ */
+export function sliceAddressTypes(service: ServiceObject): IPFamily[] {
+  const noFamilies = (service.spec?.ipFamilies ?? []).length === 0;
+  if (noFamilies && (!service.spec?.clusterIP || isHeadless(service))) return ['IPv4', 'IPv6'];
+  return serviceIPFamilies(service);
 }
 
 function newSlice(service: ServiceObject, addressType: IPFamily, ports: EndpointPort[]): SliceObject {
@@ -219,7 +231,7 @@ export function planSlices(
   maxEndpointsPerSlice = DEFAULT_MAX_ENDPOINTS_PER_SLICE,
 ): SlicePlan {
   const plan: SlicePlan = { create: [], update: [], delete: [], podsWithoutNode: [] };
-  const addressTypes = serviceIPFamilies(service);
+  const addressTypes = sliceAddressTypes(service);
   const live = existing.filter((s) => !s.metadata.deletionTimestamp);
   // Slices of another address type, or of an earlier Service of the same name, go.
   const deleteFirst = live.filter((s) => !addressTypes.includes(s.addressType as IPFamily) || !ownedBy(s, service));

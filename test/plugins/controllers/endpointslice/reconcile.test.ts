@@ -3,7 +3,7 @@
  * their conditions, zone and ports, slices split at maxEndpointsPerSlice and
  * by port set, and existing slices updated in place rather than replaced.
  */
-import { planSlices, podToEndpoint, type NodeObject, type SliceObject } from '../../../../plugins/controllers/endpointslice/reconcile';
+import { planSlices, podToEndpoint, sliceAddressTypes, type NodeObject, type SliceObject } from '../../../../plugins/controllers/endpointslice/reconcile';
 import { HTTP, METRICS, pod, service } from '../endpoints/fixtures';
 
 const nodes: Record<string, NodeObject> = {
@@ -150,4 +150,18 @@ describe('slices', () => {
     expect(plan.delete.map((s) => s.metadata.name)).toEqual([old[0].metadata.name]);
     expect(plan.create).toHaveLength(1);
   });
+});
+
+test.each([
+  { name: 'ipFamilies', svc: { ...service('web', {}), spec: { ...service('web', {}).spec, ipFamilies: ['IPv6'] } }, want: ['IPv6'] },
+  { name: 'no ipFamilies: the cluster IP\'s family', svc: service('web', { clusterIP: 'fd00::10' }), want: ['IPv6'] },
+  { name: 'no ipFamilies, headless: both', svc: service('web', { clusterIP: 'None' }), want: ['IPv4', 'IPv6'] },
+])('address types: $name', ({ svc, want }) => {
+  expect(sliceAddressTypes(svc as ReturnType<typeof service>)).toEqual(want);
+});
+
+test('a dual-stack pod: the addresses of the slice\'s type', () => {
+  const p = pod('a');
+  const dual = { ...p, status: { ...p.status, podIPs: [{ ip: '10.244.0.1' }, { ip: 'fd00::1' }] } } as typeof p;
+  expect(podToEndpoint(dual, undefined, service('web', {}), 'IPv6').addresses).toEqual(['fd00::1']);
 });
