@@ -155,6 +155,19 @@ test('services without a selector are left alone; deleted Endpoints are made aga
   expect(await slicesOf('external')).toEqual([]);
 });
 
+test('a pod relabelled out of the selector leaves, and one relabelled in joins', async () => {
+  await client().create(SERVICES, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'sel', namespace }, spec: { selector: { app: 'sel' }, ports: [{ port: 80, targetPort: 8080 }] } }, { namespace });
+  await createPod('sel-1', 'sel', []);
+  await createPod('sel-2', 'elsewhere', []);
+  await setStatus('sel-1', '10.244.3.1', true);
+  await setStatus('sel-2', '10.244.3.2', true);
+  await until('sel-1 in', () => endpointsOf('sel'), (e) => JSON.stringify(summary(e).ready) === JSON.stringify(['10.244.3.1:8080']));
+  await client().patch(PODS, 'sel-1', 'merge', { metadata: { labels: { app: 'elsewhere' } } }, { namespace });
+  await client().patch(PODS, 'sel-2', 'merge', { metadata: { labels: { app: 'sel' } } }, { namespace });
+  await until('sel-2 in, sel-1 out', () => endpointsOf('sel'), (e) => JSON.stringify(summary(e).ready) === JSON.stringify(['10.244.3.2:8080']));
+  await until('slices follow', () => slicesOf('sel'), (s) => JSON.stringify(s.flatMap((x) => x.endpoints ?? []).map((e) => e.targetRef!.name)) === JSON.stringify(['sel-2']));
+});
+
 describe.each(kubectlVersions())('kubectl $version', (k) => {
   test('get endpoints and describe service show the ready addresses', async () => {
     const kubectl = kubectlFor(k, cluster.kubeconfig);
