@@ -167,6 +167,22 @@ export class DeploymentController extends Controller {
   // ---- sync --------------------------------------------------------------------
 
   protected async sync(key: string): Promise<void> {
+    try {
+      await this.syncDeployment(key);
+    } catch (err) {
+      // Absorbed: a 409 means we wrote from a cache behind the server (most often
+      // behind our own last write). The newer version's watch event enqueues the
+      // Deployment again (a set's event maps to its owner), so retrying now with
+      // backoff would only repeat the stale read.
+      if (isApiError(err, 'Conflict')) {
+        this.logger.debug(`sync "${key}": ${(err as Error).message}; waiting for the newer version`);
+        return;
+      }
+      throw err;
+    }
+  }
+
+  private async syncDeployment(key: string): Promise<void> {
     const cached = this.deployments.cache.get(key);
     if (!cached) return; // deleted: the garbage collector removes its sets
     const d = deepCopy(cached) as DeploymentObject;
