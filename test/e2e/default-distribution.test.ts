@@ -2,7 +2,7 @@
  * The default distribution (examples/cluster.yaml) as the README's boot
  * command brings it up: the scheduler places pods on the Docker node, so
  * `kubectl apply` of examples/pods/web.yaml and `kubectl run` work without
- * naming a node.
+ * naming a node, and the controllers run a Deployment on real containers.
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -50,4 +50,21 @@ test('kubectl apply of examples/pods/web.yaml and kubectl run: scheduled onto th
   expect(events).toBe(`Successfully assigned default/hello to ${node}`);
   expect(await waitFor('hello logs', async () => (await k.ok(['logs', 'hello'])) || undefined)).toBe('hello from kubectl run\n');
   await k.ok(['delete', 'pod', 'web', 'hello', '--grace-period=1']);
+});
+
+test('kubectl create deployment: the controllers and the scheduler run it on Docker, rollout status and scale work', async () => {
+  await k.ok(['create', 'deployment', 'hello-dep', '--image=busybox', '--replicas=2', '--', 'sleep', '3600']);
+  const status = await k.ok(['rollout', 'status', 'deployment/hello-dep', '--timeout=120s']);
+  expect(status).toContain('successfully rolled out');
+  const pods = await k.ok(['get', 'pods', '-l', 'app=hello-dep', '-o', 'jsonpath={range .items[*]}{.spec.nodeName} {.status.phase}{"\\n"}{end}']);
+  expect(pods.trim().split('\n')).toEqual([`${node} Running`, `${node} Running`]);
+  await k.ok(['scale', 'deployment/hello-dep', '--replicas=1']);
+  await waitFor('one pod left', async () => {
+    const names = (await k.ok(['get', 'pods', '-l', 'app=hello-dep', '--no-headers', '-o', 'custom-columns=NAME:.metadata.name,DELETING:.metadata.deletionTimestamp'])).trim().split('\n');
+    return names.filter((l) => l.endsWith('<none>')).length === 1 ? true : undefined;
+  });
+  // Background cascade: the ReplicaSet and its pod go with the Deployment.
+  await k.ok(['delete', 'deployment', 'hello-dep']);
+  // ("No resources found" goes to stderr.)
+  await waitFor('the ReplicaSet gone', async () => ((await k.ok(['get', 'replicasets', '-l', 'app=hello-dep', '--no-headers'], { allowStderr: true })).trim() === '' ? true : undefined));
 });
