@@ -137,6 +137,8 @@ export class ResourceHandlers {
 
   private toScale(parent: StoredObject): KubeObject {
     const spec = (parent as { spec?: { replicas?: number; selector?: object } }).spec ?? {};
+    // A core/v1 ReplicationController's selector is a plain label map (labels.SelectorFromSet).
+    const selector = parent.kind === 'ReplicationController' && parent.apiVersion === 'v1' ? { matchLabels: spec.selector } : spec.selector;
     const status = (parent as { status?: { replicas?: number } }).status ?? {};
     return {
       kind: 'Scale',
@@ -149,7 +151,7 @@ export class ResourceHandlers {
         creationTimestamp: parent.metadata.creationTimestamp,
       },
       spec: { replicas: spec.replicas ?? 0 },
-      status: { replicas: status.replicas ?? 0, selector: formatLabelSelector(spec.selector as never).replace(/^<none>$/, '') },
+      status: { replicas: status.replicas ?? 0, selector: formatLabelSelector(selector as never).replace(/^<none>$/, '') },
     };
   }
 

@@ -21,6 +21,7 @@ import { persistentVolumes } from './persistentvolumes';
 import { pods } from './pods';
 import { priorityClasses } from './priorityclasses';
 import { replicaSets } from './replicasets';
+import { replicationControllers } from './replicationcontrollers';
 import { secrets } from './secrets';
 import { serviceAccounts } from './serviceaccounts';
 import { services } from './services';
@@ -37,6 +38,7 @@ export function builtinResources(): ResourceDefinition[] {
     persistentVolumeClaims,
     persistentVolumes,
     pods,
+    replicationControllers,
     secrets,
     serviceAccounts,
     services,

@@ -100,6 +100,18 @@ const expected = [
     ],
     hasStatus: true,
   },
+  {
+    name: 'replicationcontrollers',
+    version: 'v1',
+    kind: 'ReplicationController',
+    singular: 'replicationcontroller',
+    namespaced: true,
+    shortNames: ['rc'],
+    categories: ['all'],
+    verbs: ALL,
+    subresources: ['scale:autoscaling/v1/Scale:get,patch,update', 'status:ReplicationController:get,patch,update'],
+    hasStatus: true,
+  },
   { name: 'secrets', version: 'v1', kind: 'Secret', singular: 'secret', namespaced: true, shortNames: [], categories: [], verbs: ALL, subresources: [], hasStatus: false },
   {
     name: 'serviceaccounts',
@@ -208,6 +220,7 @@ describe('field selectors', () => {
     ['Secret', '', { type: 'kubernetes.io/tls' }, { type: 'kubernetes.io/tls' }],
     ['Namespace', '', { status: { phase: 'Active' } }, { 'status.phase': 'Active', name: 'x' }],
     ['ReplicaSet', 'apps', { status: { replicas: 3 } }, { 'status.replicas': '3' }],
+    ['ReplicationController', '', { status: { replicas: 3 } }, { 'status.replicas': '3' }],
     ['Job', 'batch', { status: { succeeded: 2 } }, { 'status.successful': '2' }],
     ['Service', '', { spec: { type: 'NodePort', clusterIP: '10.96.0.9' } }, { 'spec.clusterIP': '10.96.0.9', 'spec.type': 'NodePort' }],
     [
