@@ -11,6 +11,7 @@ export const CONTROLLERS: Readonly<Record<string, Loader>> = {
   serviceaccount: () => require('./serviceaccount').default,
   nodelifecycle: () => require('./nodelifecycle').default,
   replicaset: () => require('./replicaset').default,
+  replicationcontroller: () => require('./replicationcontroller').default,
   garbagecollector: () => require('./garbagecollector').default,
   namespace: () => require('./namespace').default,
   endpoints: () => require('./endpoints').default,

@@ -17,10 +17,14 @@
  *    through the status subresource when it changed, and come back when a
  *    ready pod reaches minReadySeconds.
  *
+ * The same code serves core/v1 ReplicationControllers (../replicationcontroller),
+ * as in kube: a ReplicatedKind says which kind a controller manages.
+ *
  * Keys are ReplicaSet keys (`namespace/name`). Pod events map to the owning
  * ReplicaSet (orphans to every ReplicaSet whose selector matches them) and
  * count off expectations.
  */
+import type { LabelSelector } from 'kubernetes-types/meta/v1';
 import { isApiError } from '../../../kernel/api/errors';
 import { deepCopy, type KubeObject } from '../../../kernel/api/types';
 import { labelSelectorFromObject, type LabelMatcher } from '../../../kernel/api/selectors';
@@ -40,6 +44,7 @@ import {
   isPodReady,
   podFromTemplate,
   podsToDelete,
+  type OwnerKind,
   type PodObject,
   type ReplicaSetObject,
 } from './pods';
@@ -64,6 +69,33 @@ const controllerUidIndex = (obj: KubeObject): string[] => {
   return ref ? [ref.uid] : [];
 };
 
+/**
+ * The kind a ReplicaSetController manages. kube runs the ReplicationController
+ * controller as this same code over an adapter that converts the objects; here
+ * the adapter is this description of the kind: its resource, the owner
+ * reference it puts on pods, its event source and how its selector reads as a
+ * metav1 LabelSelector. Objects of the kind must have a ReplicaSet's spec and
+ * status shape otherwise.
+ */
+export interface ReplicatedKind extends OwnerKind {
+  /** The name of the controller (work queue, logs, error messages). */
+  readonly controllerName: string;
+  readonly resource: ResourceType;
+  /** The source component of its Events. */
+  readonly eventComponent: string;
+  /** `spec.selector` as a LabelSelector (what labelSelectorFromObject reads). */
+  labelSelector(obj: ReplicaSetObject): LabelSelector | undefined;
+}
+
+export const REPLICASET_KIND: ReplicatedKind = {
+  apiVersion: 'apps/v1',
+  kind: 'ReplicaSet',
+  controllerName: CONTROLLER_NAME,
+  resource: REPLICASETS,
+  eventComponent: `${CONTROLLER_NAME}-controller`,
+  labelSelector: (rs) => rs.spec?.selector,
+};
+
 type ReplicaSetStatus = NonNullable<ReplicaSetObject['status']>;
 type ReplicaSetCondition = NonNullable<ReplicaSetStatus['conditions']>[number];
 
@@ -72,11 +104,13 @@ export interface ReplicaSetControllerOptions {
   burstReplicas?: number;
   /** Default EXPECTATIONS_TIMEOUT_MS. */
   expectationsTimeoutMs?: number;
+  /** Default REPLICASET_KIND. */
+  kind?: ReplicatedKind;
 }
 
-function refOf(rs: ReplicaSetObject): InvolvedObject {
+function refOf(rs: ReplicaSetObject, owner: OwnerKind): InvolvedObject {
   const m = rs.metadata;
-  return { kind: 'ReplicaSet', apiVersion: 'apps/v1', name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion };
+  return { kind: owner.kind, apiVersion: owner.apiVersion, name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion };
 }
 
 function sameLabels(a: Readonly<Record<string, string>> | undefined, b: Readonly<Record<string, string>> | undefined): boolean {
@@ -117,18 +151,21 @@ export class ReplicaSetController extends Controller {
   private readonly recorder: EventRecorder;
   private readonly clock: Clock;
   private readonly burstReplicas: number;
+  private readonly kind: ReplicatedKind;
 
   constructor(
     private readonly client: ApiClient,
     context: ControllerContext,
     options: ReplicaSetControllerOptions = {},
   ) {
-    super({ name: CONTROLLER_NAME, clock: context.clock, logger: context.logger });
+    const kind = options.kind ?? REPLICASET_KIND;
+    super({ name: kind.controllerName, clock: context.clock, logger: context.logger });
+    this.kind = kind;
     this.clock = context.clock;
     this.burstReplicas = options.burstReplicas ?? BURST_REPLICAS;
     this.expectations = new ControllerExpectations(context.clock, options.expectationsTimeoutMs ?? EXPECTATIONS_TIMEOUT_MS);
-    this.recorder = context.events(`${CONTROLLER_NAME}-controller`);
-    this.replicaSets = context.informers.informerFor<ReplicaSetObject>(REPLICASETS, { indexers: { [CONTROLLER_UID_INDEX]: controllerUidIndex } });
+    this.recorder = context.events(kind.eventComponent);
+    this.replicaSets = context.informers.informerFor<ReplicaSetObject>(kind.resource, { indexers: { [CONTROLLER_UID_INDEX]: controllerUidIndex } });
     this.pods = context.informers.informerFor<PodObject>(PODS, { indexers: { [CONTROLLER_UID_INDEX]: controllerUidIndex } });
 
     this.enqueueFrom(this.replicaSets);
@@ -205,7 +242,7 @@ export class ReplicaSetController extends Controller {
 
   /** The ReplicaSet an owner reference names, if cached and the same object (uid). */
   private resolveControllerRef(namespace: string, ref: { kind: string; name: string; uid: string }): ReplicaSetObject | undefined {
-    if (ref.kind !== 'ReplicaSet') return undefined;
+    if (ref.kind !== this.kind.kind) return undefined;
     const rs = this.replicaSets.cache.get(`${namespace}/${ref.name}`);
     return rs && rs.metadata.uid === ref.uid ? rs : undefined;
   }
@@ -222,7 +259,7 @@ export class ReplicaSetController extends Controller {
 
   private selectorOf(rs: ReplicaSetObject): LabelMatcher | undefined {
     try {
-      return labelSelectorFromObject(rs.spec?.selector);
+      return labelSelectorFromObject(this.kind.labelSelector(rs));
     } catch {
       // Deliberately absorbed: validation refuses such selectors; one that slipped in matches nothing.
       return undefined;
@@ -242,7 +279,7 @@ export class ReplicaSetController extends Controller {
     const needsSync = this.expectations.satisfied(key);
     const selector = this.selectorOf(rs);
     if (!selector) {
-      this.logger.warn(`ReplicaSet ${key} has an invalid selector; not syncing it`);
+      this.logger.warn(`${this.kind.kind} ${key} has an invalid selector; not syncing it`);
       return;
     }
 
@@ -318,15 +355,15 @@ export class ReplicaSetController extends Controller {
     );
     if (errors.length > 0) {
       const first = errors[0] as Error;
-      throw new Error(`plugin/controllers: replicaset ${keyOf(rs)}: claiming pods: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`, { cause: first });
+      throw new Error(`plugin/controllers: ${this.kind.controllerName} ${keyOf(rs)}: claiming pods: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`, { cause: first });
     }
     return claimed;
   }
 
   /** Before adopting: read the ReplicaSet from the API (not the cache) to be sure it is not being deleted meanwhile. */
   private async recheckNotDeleted(rs: ReplicaSetObject): Promise<void> {
-    const fresh = await this.client.get<ReplicaSetObject>(REPLICASETS, rs.metadata.name, { namespace: rs.metadata.namespace });
-    if (fresh.metadata.uid !== rs.metadata.uid) throw new Error(`original ReplicaSet ${keyOf(rs)} is gone: got uid ${fresh.metadata.uid}, wanted ${rs.metadata.uid}`);
+    const fresh = await this.client.get<ReplicaSetObject>(this.kind.resource, rs.metadata.name, { namespace: rs.metadata.namespace });
+    if (fresh.metadata.uid !== rs.metadata.uid) throw new Error(`original ${this.kind.kind} ${keyOf(rs)} is gone: got uid ${fresh.metadata.uid}, wanted ${rs.metadata.uid}`);
     if (fresh.metadata.deletionTimestamp) throw new Error(`${keyOf(rs)} has just been deleted at ${fresh.metadata.deletionTimestamp}`);
   }
 
@@ -336,7 +373,7 @@ export class ReplicaSetController extends Controller {
    * controller adopted it), the patch fails and the sync is retried.
    */
   private async adoptPod(rs: ReplicaSetObject, pod: PodObject): Promise<void> {
-    const ref = controllerRefFor(rs);
+    const ref = controllerRefFor(rs, this.kind);
     const ops: unknown[] = [
       { op: 'test', path: '/metadata/uid', value: pod.metadata.uid },
       { op: 'test', path: '/metadata/resourceVersion', value: pod.metadata.resourceVersion },
@@ -377,7 +414,7 @@ export class ReplicaSetController extends Controller {
       for (let i = successes; i < count; i++) this.expectations.creationObserved(key);
       if (error !== undefined) {
         const err = error as Error;
-        throw new Error(`plugin/controllers: replicaset ${key}: creating pods: ${err.message}`, { cause: err });
+        throw new Error(`plugin/controllers: ${this.kind.controllerName} ${key}: creating pods: ${err.message}`, { cause: err });
       }
       return;
     }
@@ -387,12 +424,12 @@ export class ReplicaSetController extends Controller {
       this.expectations.expectDeletions(key, victims.map((p) => keyOf(p)));
       const errors = await Promise.all(victims.map((pod) => this.deletePod(rs, pod)));
       const first = errors.find((e) => e !== undefined);
-      if (first) throw new Error(`plugin/controllers: replicaset ${key}: deleting pods: ${first.message}`, { cause: first });
+      if (first) throw new Error(`plugin/controllers: ${this.kind.controllerName} ${key}: deleting pods: ${first.message}`, { cause: first });
     }
   }
 
   private async createPod(rs: ReplicaSetObject): Promise<void> {
-    const template = podFromTemplate(rs);
+    const template = podFromTemplate(rs, this.kind);
     if (Object.keys(template.metadata?.labels ?? {}).length === 0) throw new Error('unable to create pods, no labels');
     let created: KubeObject;
     try {
@@ -400,10 +437,10 @@ export class ReplicaSetController extends Controller {
     } catch (err) {
       // A terminating namespace refuses every pod: nothing to retry, nothing to report.
       if (namespaceTerminating(err)) return;
-      this.recorder.record(refOf(rs), 'Warning', 'FailedCreate', `Error creating: ${(err as Error).message}`);
+      this.recorder.record(refOf(rs, this.kind), 'Warning', 'FailedCreate', `Error creating: ${(err as Error).message}`);
       throw err;
     }
-    this.recorder.record(refOf(rs), 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata?.name}`);
+    this.recorder.record(refOf(rs, this.kind), 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata?.name}`);
   }
 
   /** Delete one pod; resolves to the error to report, if any (a pod already gone is not one). */
@@ -414,10 +451,10 @@ export class ReplicaSetController extends Controller {
       // The informer will not report a deletion that did not happen.
       this.expectations.deletionObserved(keyOf(rs), keyOf(pod));
       if (isApiError(err, 'NotFound')) return undefined;
-      this.recorder.record(refOf(rs), 'Warning', 'FailedDelete', `Error deleting: ${(err as Error).message}`);
+      this.recorder.record(refOf(rs, this.kind), 'Warning', 'FailedDelete', `Error deleting: ${(err as Error).message}`);
       return err as Error;
     }
-    this.recorder.record(refOf(rs), 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
+    this.recorder.record(refOf(rs, this.kind), 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
     return undefined;
   }
 
@@ -499,11 +536,11 @@ export class ReplicaSetController extends Controller {
     let current: ReplicaSetObject = rs;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.client.update<ReplicaSetObject>(REPLICASETS, { ...deepCopy(current), status: next } as KubeObject, { namespace: rs.metadata.namespace, subresource: 'status' });
+        return await this.client.update<ReplicaSetObject>(this.kind.resource, { ...deepCopy(current), status: next } as KubeObject, { namespace: rs.metadata.namespace, subresource: 'status' });
       } catch (err) {
         // One retry against the latest version; after that the key is requeued with backoff.
-        if (attempt >= 1) throw new Error(`plugin/controllers: replicaset ${keyOf(rs)}: updating status: ${(err as Error).message}`, { cause: err });
-        current = await this.client.get<ReplicaSetObject>(REPLICASETS, rs.metadata.name, { namespace: rs.metadata.namespace });
+        if (attempt >= 1) throw new Error(`plugin/controllers: ${this.kind.controllerName} ${keyOf(rs)}: updating status: ${(err as Error).message}`, { cause: err });
+        current = await this.client.get<ReplicaSetObject>(this.kind.resource, rs.metadata.name, { namespace: rs.metadata.namespace });
       }
     }
   }

@@ -57,20 +57,28 @@ export function controllerOf(obj: KubeObject): OwnerReference | undefined {
   return obj.metadata?.ownerReferences?.find((r) => r.controller === true);
 }
 
-/** The reference a ReplicaSet puts on the pods it controls. */
-export function controllerRefFor(rs: ReplicaSetObject): OwnerReference {
-  return { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.metadata.name, uid: rs.metadata.uid, controller: true, blockOwnerDeletion: true };
+/** The type of an owner: `apps/v1 ReplicaSet` unless told otherwise (a ReplicationController reuses this code). */
+export interface OwnerKind {
+  readonly apiVersion: string;
+  readonly kind: string;
+}
+
+export const REPLICASET_OWNER: OwnerKind = { apiVersion: 'apps/v1', kind: 'ReplicaSet' };
+
+/** The reference a ReplicaSet (or the `owner` kind) puts on the pods it controls. */
+export function controllerRefFor(rs: ReplicaSetObject, owner: OwnerKind = REPLICASET_OWNER): OwnerReference {
+  return { apiVersion: owner.apiVersion, kind: owner.kind, name: rs.metadata.name, uid: rs.metadata.uid, controller: true, blockOwnerDeletion: true };
 }
 
 /** The pod `rs` creates from its template (kube's GetPodFromTemplate): named `<rs>-<random>` by the server. */
-export function podFromTemplate(rs: ReplicaSetObject): KubeObject {
+export function podFromTemplate(rs: ReplicaSetObject, owner: OwnerKind = REPLICASET_OWNER): KubeObject {
   const template = rs.spec?.template ?? {};
   const meta = template.metadata ?? {};
   const metadata: Record<string, unknown> = {
     generateName: `${rs.metadata.name}-`,
     namespace: rs.metadata.namespace,
     labels: { ...(meta.labels ?? {}) },
-    ownerReferences: [controllerRefFor(rs)],
+    ownerReferences: [controllerRefFor(rs, owner)],
   };
   if (meta.annotations) metadata.annotations = { ...meta.annotations };
   if (meta.finalizers) metadata.finalizers = [...meta.finalizers];
