@@ -596,6 +596,8 @@ export class RestStorage {
         } catch (err) {
           if (isStoreError(err, 'RevisionMismatch') && attempt < MAX_CONFLICT_RETRIES) continue;
           if (isStoreError(err, 'KeyNotFound')) throw ApiError.notFound(qualified(resource), name);
+          // Still racing writers after every retry: a 409 the client retries, never a raw store error.
+          if (isStoreError(err, 'RevisionMismatch')) throw retryableConflict(resource, name);
           throw err;
         }
       }
@@ -624,6 +626,7 @@ export class RestStorage {
       } catch (err) {
         if (isStoreError(err, 'RevisionMismatch') && attempt < MAX_CONFLICT_RETRIES) continue;
         if (isStoreError(err, 'KeyNotFound')) throw ApiError.notFound(qualified(resource), name);
+        if (isStoreError(err, 'RevisionMismatch')) throw retryableConflict(resource, name);
         throw err;
       }
     }

@@ -7,6 +7,7 @@
  */
 import { startCluster, TestCluster } from '../support/cluster';
 import { ApiHttp, HttpResponse } from '../support/http';
+import { StoreError } from '../../kernel/store/types';
 
 let cluster: TestCluster;
 let api: ApiHttp;
@@ -350,5 +351,21 @@ describe('bad query parameters', () => {
     rejected(await api.delete(cm('target'), { propagationPolicy: 'Sideways' }), 422, 'Invalid');
     rejected(await api.get(`${cm()}?watch=true&timeoutSeconds=soon`), 400, 'BadRequest');
     expect((await api.get(cm('x'))).status).toBe(404);
+  });
+});
+
+describe('writers racing a delete', () => {
+  test('a delete that loses every retry to other writers is 409 Conflict, not a store error', async () => {
+    expect((await api.post(cm(), { metadata: { name: 'contested' }, data: { k: 'v' } })).status).toBe(201);
+    const store = cluster.kernel.storeForTools!;
+    const original = store.delete.bind(store);
+    // Another writer always gets there first.
+    store.delete = () => Promise.reject(new StoreError('RevisionMismatch', 'the key was modified meanwhile'));
+    try {
+      rejected(await api.delete(cm('contested')), 409, 'Conflict', /^Operation cannot be fulfilled on configmaps "contested": /);
+    } finally {
+      store.delete = original;
+    }
+    expect((await api.delete(cm('contested'))).status).toBe(200);
   });
 });
