@@ -4,59 +4,29 @@
  * controller manager) is killed with SIGKILL; after a restart on the same
  * data it ends with exactly 500 pods, none duplicated.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { HttpApiClient } from '../../kernel/client/http';
+import type { HttpApiClient } from '../../kernel/client/http';
+import { killServerProcess, startServerProcess, stopServerProcesses, type ServerProcess } from '../support/server-process';
 import type { KubeObject } from '../../kernel/api/types';
 
 jest.setTimeout(120_000);
 
-const root = path.join(__dirname, '..', '..');
 const PODS = { group: '', version: 'v1', resource: 'pods' };
 const REPLICASETS = { group: 'apps', version: 'v1', resource: 'replicasets' };
 const REPLICAS = 500;
-const plugins = JSON.stringify([{ name: 'controllers', options: { controllers: ['replicaset'] } }]);
-
-interface Server {
-  child: ChildProcess;
-  client: HttpApiClient;
-}
-
-function startServer(dataDir: string): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', path.join(root, 'test/support/register-ts.js'), path.join(__dirname, 'fixtures/apiserver.ts'), dataDir, plugins], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const nl = out.indexOf('\n');
-      if (nl < 0) return;
-      const info = JSON.parse(out.slice(0, nl)) as { url: string; token: string; ca: string };
-      resolve({ child, client: new HttpApiClient({ server: info.url, token: info.token, ca: info.ca }) });
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code} before serving: ${err}`)));
-  });
-}
+const plugins = [{ name: 'controllers', options: { controllers: ['replicaset'] } }];
 
 let dataDir: string;
-const servers: Server[] = [];
+const servers: ServerProcess[] = [];
 
 beforeEach(() => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'skiff-controllers-restart-'));
 });
 
 afterEach(async () => {
-  for (const s of servers) {
-    s.client.close();
-    if (s.child.exitCode === null && s.child.signalCode === null) {
-      s.child.kill('SIGKILL');
-      await new Promise((r) => s.child.once('exit', r));
-    }
-  }
-  servers.length = 0;
+  await stopServerProcesses(servers);
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -66,7 +36,7 @@ async function ownedPods(client: HttpApiClient): Promise<KubeObject[]> {
 }
 
 test('kill -9 during a scale-up, restart: exactly the desired pods, none duplicated', async () => {
-  const first = await startServer(dataDir);
+  const first = await startServerProcess(dataDir, plugins);
   servers.push(first);
   await first.client.create(
     REPLICASETS,
@@ -85,12 +55,11 @@ test('kill -9 during a scale-up, restart: exactly the desired pods, none duplica
     if (seen > 0) break;
     await new Promise((r) => setTimeout(r, 5));
   }
-  first.child.kill('SIGKILL');
-  await new Promise((r) => first.child.once('exit', r));
+  await killServerProcess(first);
   expect(seen).toBeGreaterThan(0);
   expect(seen).toBeLessThan(REPLICAS);
 
-  const second = await startServer(dataDir);
+  const second = await startServerProcess(dataDir, plugins);
   servers.push(second);
   let pods: KubeObject[] = [];
   const deadline = Date.now() + 60_000;

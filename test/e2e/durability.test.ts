@@ -4,41 +4,15 @@
  * the middle, and after a restart every acknowledged object is there with
  * exactly its content, and every object that is there is whole.
  */
-import { spawn, ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { HttpApiClient } from '../../kernel/client/http';
+import { startServerProcess, stopServerProcesses, type ServerProcess } from '../support/server-process';
 import type { KubeObject } from '../../kernel/api/types';
 
-const root = path.join(__dirname, '..', '..');
 const configMaps = { group: '', version: 'v1', resource: 'configmaps' };
 const WRITERS = 32;
-
-interface Server {
-  child: ChildProcess;
-  client: HttpApiClient;
-}
-
-function startServer(dataDir: string): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', path.join(root, 'test/support/register-ts.js'), path.join(__dirname, 'fixtures/apiserver.ts'), dataDir], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const nl = out.indexOf('\n');
-      if (nl < 0) return;
-      const info = JSON.parse(out.slice(0, nl)) as { url: string; token: string; ca: string };
-      resolve({ child, client: new HttpApiClient({ server: info.url, token: info.token, ca: info.ca }) });
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code} before serving: ${err}`)));
-  });
-}
 
 /** The content a writer stores for a name: derived from it, so a reader can tell whole from torn. */
 function payload(name: string): Record<string, string> {
@@ -47,26 +21,19 @@ function payload(name: string): Record<string, string> {
 }
 
 let dataDir: string;
-let servers: Server[] = [];
+const servers: ServerProcess[] = [];
 
 beforeEach(() => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'skiff-durability-'));
 });
 
 afterEach(async () => {
-  for (const s of servers) {
-    s.client.close();
-    if (s.child.exitCode === null && s.child.signalCode === null) {
-      s.child.kill('SIGKILL');
-      await new Promise((r) => s.child.once('exit', r));
-    }
-  }
-  servers = [];
+  await stopServerProcesses(servers);
   rmSync(dataDir, { recursive: true, force: true });
 });
 
 test('kill -9 mid-stream: every acknowledged create survives, nothing is half-written', async () => {
-  const first = await startServer(dataDir);
+  const first = await startServerProcess(dataDir);
   servers.push(first);
   const acknowledged = new Set<string>();
   let killed = false;
@@ -91,7 +58,7 @@ test('kill -9 mid-stream: every acknowledged create survives, nothing is half-wr
   await Promise.all(writers);
   first.client.close();
 
-  const second = await startServer(dataDir);
+  const second = await startServerProcess(dataDir);
   servers.push(second);
   const items: KubeObject[] = [];
   let cont: string | undefined;
