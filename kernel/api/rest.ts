@@ -819,7 +819,10 @@ export class RestStorage {
   private async admitValidate(op: AdmissionOperation, resource: ServedResource, namespace: string | undefined, object: KubeObject | undefined, old: StoredObject | undefined, ctx: RequestContext, subresource?: string): Promise<void> {
     const hook = this.deps.hooks.api.admission.validate;
     if (hook.taps.length === 0) return;
-    const request = admissionRequest(op, resource, namespace, object ? (Object.freeze(deepCopy(object)) as KubeObject) : undefined, old, ctx, subresource);
+    const request = admissionRequest(op, resource, namespace, object, old, ctx, subresource);
+    // Validators read; they must not change what is about to be stored. The copies are made when a tap
+    // first reads them: most taps look at the resource first and never touch the object of other kinds.
+    lazyFrozenCopy(request, 'object', object);
     const denial = await hook.promise(request);
     if (denial) throw admissionError(resource, request, denial);
   }
@@ -837,7 +840,7 @@ function allowCreateOnUpdate(resource: ServedResource): boolean {
 }
 
 function admissionRequest(op: AdmissionOperation, resource: ServedResource, namespace: string | undefined, object: KubeObject | undefined, old: StoredObject | undefined, ctx: RequestContext, subresource?: string): AdmissionRequest {
-  return {
+  const request: AdmissionRequest = {
     operation: op,
     group: resource.group,
     version: resource.version,
@@ -849,8 +852,19 @@ function admissionRequest(op: AdmissionOperation, resource: ServedResource, name
     user: ctx.user,
     dryRun: !!ctx.dryRun,
     object,
-    oldObject: old ? Object.freeze(deepCopy(old)) : undefined,
   };
+  return lazyFrozenCopy(request, 'oldObject', old);
+}
+
+/** Make `target[key]` a copy of `source`, frozen at the top, made on first read. Returns `target`. */
+function lazyFrozenCopy<T extends object>(target: T, key: string, source: KubeObject | undefined): T {
+  let copy: KubeObject | undefined;
+  Object.defineProperty(target, key, {
+    enumerable: true,
+    configurable: true,
+    get: () => (source === undefined ? undefined : (copy ??= Object.freeze(deepCopy(source)) as KubeObject)),
+  });
+  return target;
 }
 
 function admissionError(resource: ServedResource, request: AdmissionRequest, denial: { message: string; code?: number }): ApiError {
