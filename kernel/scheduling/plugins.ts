@@ -62,8 +62,9 @@ export function tapSchedulingPlugin(hooks: KernelHooks, plugin: AnySchedulingPlu
     const fn = plugin[method] as ((...args: never[]) => unknown) | undefined;
     if (typeof fn !== 'function') continue;
     any = true;
-    const hook = hooks.scheduling[hookOf(method)] as unknown as { tap(name: string, fn: (...args: unknown[]) => unknown): void };
-    hook.tap(plugin.name, (fn as (...args: unknown[]) => unknown).bind(plugin));
+    const hook = hooks.scheduling[hookOf(method)] as unknown as { tap(options: { name: string; schedulingPlugin: AnySchedulingPlugin }, fn: (...args: unknown[]) => unknown): void };
+    // The tap remembers the object it came from (tapable keeps extra tap options), so the scheduler can call it directly.
+    hook.tap({ name: plugin.name, schedulingPlugin: plugin }, (fn as (...args: unknown[]) => unknown).bind(plugin));
   }
   if (!any) throw new Error(`scheduling plugin ${JSON.stringify(plugin.name)} implements no extension point (${EXTENSION_POINTS.join(', ')})`);
   seen.set(plugin.name, {
@@ -87,6 +88,8 @@ interface Tap {
   readonly name: string;
   readonly type: 'sync' | 'async' | 'promise';
   readonly fn: (...args: unknown[]) => unknown;
+  /** Set by tapSchedulingPlugin: the plugin object the tap calls. */
+  readonly schedulingPlugin?: AnySchedulingPlugin;
 }
 
 function hookTaps(hooks: KernelHooks, method: ExtensionPointMethod): readonly Tap[] {
@@ -94,15 +97,22 @@ function hookTaps(hooks: KernelHooks, method: ExtensionPointMethod): readonly Ta
 }
 
 /**
- * Every scheduling plugin on `hooks`, by name: the taps of that name gathered
- * into one plugin object (a callback-style `tapAsync` tap is adapted to a
- * promise), with the args schema `tapSchedulingPlugin` recorded.
+ * Every scheduling plugin on `hooks`, by name: the plugin object itself when
+ * all the taps of that name are `tapSchedulingPlugin`'s for it (the
+ * scheduler then calls its methods directly, millions of times for filters);
+ * otherwise the taps of that name gathered into one plugin object (a
+ * callback-style `tapAsync` tap is adapted to a promise), with the args
+ * schema `tapSchedulingPlugin` recorded.
  */
 export function schedulingPlugins(hooks: KernelHooks): Map<string, AnySchedulingPlugin> {
   const out = new Map<string, Record<string, unknown>>();
   const meta = descriptions(hooks);
+  const sources = new Map<string, Set<AnySchedulingPlugin | undefined>>();
   for (const method of EXTENSION_POINTS) {
     for (const tap of hookTaps(hooks, method)) {
+      let set = sources.get(tap.name);
+      if (!set) sources.set(tap.name, (set = new Set()));
+      set.add(tap.schedulingPlugin);
       let plugin = out.get(tap.name);
       if (!plugin) {
         const m = meta.get(tap.name);
@@ -117,6 +127,10 @@ export function schedulingPlugins(hooks: KernelHooks): Map<string, AnyScheduling
               new Promise((resolve, reject) => tap.fn(...args, (err: unknown, result: unknown) => (err ? reject(err) : resolve(result))))
           : tap.fn;
     }
+  }
+  for (const [name, set] of sources) {
+    const [only] = set;
+    if (set.size === 1 && only) out.set(name, only as unknown as Record<string, unknown>);
   }
   return out as unknown as Map<string, AnySchedulingPlugin>;
 }
