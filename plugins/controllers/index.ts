@@ -11,6 +11,7 @@
  *         settings:
  *           nodelifecycle: { nodeMonitorGracePeriodSeconds: 40 }
  */
+import { setMaxListeners } from 'node:events';
 import { PluginError, definePlugin, validateWithSchema, type OptionsProblem } from '../../kernel/plugin';
 import { SharedInformerFactory } from '../../kernel/client/informer';
 import { EventRecorder } from '../../kernel/client/events';
@@ -77,6 +78,8 @@ export default definePlugin<ControllersOptions>({
   apply(kernel, options) {
     const names = enabledControllers(options.controllers);
     const abort = new AbortController();
+    // Every controller (and its informers' cache waits) listens on this one signal: a dozen is expected, not a leak.
+    setMaxListeners(100, abort.signal);
     let running: Array<{ name: string; controller: RunningController }> = [];
     let factory: SharedInformerFactory | undefined;
 
