@@ -181,7 +181,10 @@ export class ResourceHandlers {
         return { code: 200, body: this.toScale(r.object) };
       } catch (err) {
         // Another writer got in between our read and write: a Scale without a precondition retries.
-        if (!rv && err instanceof ApiError && err.reason === 'Conflict' && attempt < 5) continue;
+        if (!rv && err instanceof ApiError && err.reason === 'Conflict' && attempt < 5) {
+          await this.rest.settled(resource, namespace, name!);
+          continue;
+        }
         throw err;
       }
     }
@@ -224,7 +227,10 @@ export class ResourceHandlers {
         await this.rest.writeSystem(resource, next, ctx, 'binding', false);
         return { code: 201, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 } };
       } catch (err) {
-        if (err instanceof ApiError && err.reason === 'Conflict' && attempt < 5) continue;
+        if (err instanceof ApiError && err.reason === 'Conflict' && attempt < 5) {
+          await this.rest.settled(resource, namespace, name!);
+          continue;
+        }
         throw err;
       }
     }

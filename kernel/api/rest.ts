@@ -340,8 +340,11 @@ export class RestStorage {
         const object = await this.writeUpdate(resource, namespace, old, deepCopy(incoming), ctx, subresource, kv.modRevision);
         return { object, created: false };
       } catch (err) {
-        // An unconditional update lost a race with another writer: read again and retry.
-        if (!precondition && err instanceof ApiError && err.reason === 'Conflict' && (err as ConflictRetry).retryable && attempt < MAX_CONFLICT_RETRIES) continue;
+        // An unconditional update lost a race with another writer: read again (once that write is durable) and retry.
+        if (!precondition && err instanceof ApiError && err.reason === 'Conflict' && (err as ConflictRetry).retryable && attempt < MAX_CONFLICT_RETRIES) {
+          await this.settled(resource, namespace, name);
+          continue;
+        }
         throw err;
       }
     }
@@ -470,7 +473,8 @@ export class RestStorage {
       if (!kv) throw ApiError.notFound(qualified(resource), name);
       const old = decodeFromStore(kv);
       const patched = applyPatchDocument(patchType, old, patch, this.deps.schemas, this.schemaNameOf(resource), resource) as KubeObject;
-      const precondition = (patched.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
+      // A precondition only when the patch itself names a resourceVersion (the patched object always carries one).
+      const precondition = patchedResourceVersion(patchType, patch);
       if (precondition && precondition !== old.metadata.resourceVersion) throw ApiError.conflict(qualified(resource), name);
       const object = this.decodeBody(resource, patched, ctx, 'patch');
       if (object.metadata?.name && object.metadata.name !== name) throw ApiError.badRequest(`metadata.name: Invalid value: ${JSON.stringify(object.metadata.name)}: field is immutable`);
@@ -478,7 +482,10 @@ export class RestStorage {
       try {
         return { object: await this.writeUpdate(resource, namespace, old, object, ctx, options.subresource, kv.modRevision), created: false };
       } catch (err) {
-        if (err instanceof ApiError && (err as ConflictRetry).retryable && !precondition && attempt < MAX_CONFLICT_RETRIES) continue;
+        if (err instanceof ApiError && (err as ConflictRetry).retryable && !precondition && attempt < MAX_CONFLICT_RETRIES) {
+          await this.settled(resource, namespace, name);
+          continue;
+        }
         throw err;
       }
     }
@@ -533,7 +540,10 @@ export class RestStorage {
         const object = await this.writeUpdate(resource, namespace, old, merged, ctx, options.subresource, kv!.modRevision, (o) => o);
         return { object, created: false };
       } catch (err) {
-        if (err instanceof ApiError && (err as ConflictRetry).retryable && attempt < MAX_CONFLICT_RETRIES) continue;
+        if (err instanceof ApiError && (err as ConflictRetry).retryable && attempt < MAX_CONFLICT_RETRIES) {
+          await this.settled(resource, namespace, name);
+          continue;
+        }
         throw err;
       }
     }
@@ -594,7 +604,10 @@ export class RestStorage {
           resource.strategy?.afterDelete?.(gone, sctx);
           return { deleted: true, object: gone };
         } catch (err) {
-          if (isStoreError(err, 'RevisionMismatch') && attempt < MAX_CONFLICT_RETRIES) continue;
+          if (isStoreError(err, 'RevisionMismatch') && attempt < MAX_CONFLICT_RETRIES) {
+            await this.deps.store.settled?.(key);
+            continue;
+          }
           if (isStoreError(err, 'KeyNotFound')) throw ApiError.notFound(qualified(resource), name);
           // Still racing writers after every retry: a 409 the client retries, never a raw store error.
           if (isStoreError(err, 'RevisionMismatch')) throw retryableConflict(resource, name);
@@ -624,7 +637,10 @@ export class RestStorage {
         const kvNext = await this.deps.store.update(key, encodeForStore(next), kv.modRevision);
         return { deleted: false, object: decodeFromStore(kvNext) };
       } catch (err) {
-        if (isStoreError(err, 'RevisionMismatch') && attempt < MAX_CONFLICT_RETRIES) continue;
+        if (isStoreError(err, 'RevisionMismatch') && attempt < MAX_CONFLICT_RETRIES) {
+          await this.deps.store.settled?.(key);
+          continue;
+        }
         if (isStoreError(err, 'KeyNotFound')) throw ApiError.notFound(qualified(resource), name);
         if (isStoreError(err, 'RevisionMismatch')) throw retryableConflict(resource, name);
         throw err;
@@ -690,6 +706,15 @@ export class RestStorage {
   }
 
   // ---------------------------------------------------------------- helpers
+
+  /**
+   * Wait until the store has made durable the write that beat ours to this
+   * object: reads show durable writes only, so reading again before then
+   * would lose the same race again.
+   */
+  async settled(resource: ServedResource, namespace: string | undefined, name: string): Promise<void> {
+    await this.deps.store.settled?.(ResourceRegistry.key(resource, resource.namespaced ? namespace : undefined, name));
+  }
 
   /** The managedFields manager for a write: fieldManager, else from the User-Agent. */
   private managerFor(ctx: RequestContext): string {
@@ -871,6 +896,19 @@ function admissionError(resource: ServedResource, request: AdmissionRequest, den
   const code = denial.code ?? 403;
   if (code === 422) return new ApiError(422, 'Invalid', `${resource.kind} "${request.name ?? ''}" is invalid: ${denial.message}`);
   return ApiError.forbidden({ group: resource.group, resource: resource.plural }, request.name ?? '', denial.message);
+}
+
+/** The resourceVersion a patch document sets, if any (merge and strategic: metadata.resourceVersion; JSON: an add or replace of it). */
+function patchedResourceVersion(patchType: PatchType, patch: unknown): string | undefined {
+  if (patchType === 'json') {
+    if (!Array.isArray(patch)) return undefined;
+    for (const op of patch as Array<{ op?: string; path?: string; value?: unknown }>) {
+      if ((op.op === 'add' || op.op === 'replace') && op.path === '/metadata/resourceVersion' && typeof op.value === 'string') return op.value;
+    }
+    return undefined;
+  }
+  const rv = (patch as { metadata?: { resourceVersion?: unknown } } | null)?.metadata?.resourceVersion;
+  return typeof rv === 'string' && rv !== '' ? rv : undefined;
 }
 
 interface ConflictRetry {

@@ -118,6 +118,8 @@ interface PendingWrite {
   readonly kv?: KeyValue;
   resolve(): void;
   reject(err: StoreError): void;
+  /** Settles when the write is durable and applied, or failed (never rejects). */
+  done?: Promise<void>;
 }
 
 /** Open (recovering if needed) the store in `options.dir`. */
@@ -283,13 +285,18 @@ export class EmbeddedStore implements Store {
 
   /** Queue a write for the next batch; resolves once it is durable and applied. */
   private commit(entry: WalEntry, kv: KeyValue | undefined): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const write: PendingWrite = { entry, kv, resolve, reject };
-      this.pending.push(write);
-      if (entry.op !== 'compact') this.overlay.set(entry.key, write);
-      this.kick();
+    let write!: PendingWrite;
+    const promise = new Promise<void>((resolve, reject) => {
+      write = { entry, kv, resolve, reject };
     });
+    write.done = promise.catch(() => undefined);
+    this.pending.push(write);
+    if (entry.op !== 'compact') this.overlay.set(entry.key, write);
+    this.kick();
+    return promise;
   }
+
+
 
   private kick(): void {
     this.committing ??= this.commitLoop();
@@ -506,8 +513,19 @@ export class EmbeddedStore implements Store {
     };
   }
 
-  /** Resolves when no batch is being committed and no snapshot is being written. */
-  async settled(): Promise<void> {
+  /**
+   * With `key`: resolves once no write to it is pending (Store.settled).
+   * Without: once no batch is being committed and no snapshot is being written.
+   */
+  async settled(key?: string): Promise<void> {
+    if (key !== undefined) {
+      for (let write = this.overlay.get(key); write; write = this.overlay.get(key)) {
+        await write.done;
+        // A later write to the key may have taken its place in the overlay meanwhile: wait for that one too.
+        if (this.overlay.get(key) === write) return;
+      }
+      return;
+    }
     while (this.committing || this.snapshotTask) {
       await this.committing;
       await this.snapshotTask;

@@ -117,6 +117,15 @@ export interface Store {
   /** The latest key value, or undefined. */
   get(key: string): Promise<KeyValue | undefined>;
 
+  /**
+   * Optional: resolves once no write to `key` is waiting to become durable.
+   * A store whose writes are checked against pending writes while reads see
+   * durable ones only (the embedded store) offers it, so that a
+   * read-modify-write that lost to a pending write can wait for it before
+   * reading again, instead of spinning.
+   */
+  settled?(key: string): Promise<void>;
+
   /** Keys with a prefix, sorted by key, optionally paged and at a past revision. */
   range(options: RangeOptions): Promise<RangeResult>;
 

@@ -368,4 +368,18 @@ describe('writers racing a delete', () => {
     }
     expect((await api.delete(cm('contested'))).status).toBe(200);
   });
+
+  test('a patch that loses to a write not yet durable waits for it and applies on top', async () => {
+    expect((await api.post(cm(), { metadata: { name: 'racy' }, data: { a: '1' } })).status).toBe(201);
+    const store = cluster.kernel.storeForTools!;
+    const key = `/registry/core/configmaps/${ns}/racy`;
+    const kv = (await store.get(key))!;
+    // Another writer's update, pending in the store's commit batch while the patch reads and writes.
+    const stored = JSON.parse(kv.value) as { data: Record<string, string> };
+    const other = store.update(key, JSON.stringify({ ...stored, data: { ...stored.data, b: '2' } }), kv.modRevision);
+    const res = await api.patch(cm('racy'), { data: { c: '3' } }, 'application/merge-patch+json');
+    await other;
+    expect(res.status).toBe(200);
+    expect(res.json().data).toEqual({ a: '1', b: '2', c: '3' });
+  });
 });

@@ -488,3 +488,21 @@ describe('EmbeddedStore', () => {
     });
   });
 });
+
+test('settled(key): a read-modify-write that lost to a pending write waits for it, then wins', async () => {
+  const store = await openStore({ dir: tempDir() });
+  const first = await store.create('/k', 'v1');
+  // Another writer's update is pending (not yet durable): reads still show v1, writes check against it.
+  const other = store.update('/k', 'v2', first.modRevision);
+  const read = await store.get('/k');
+  expect(read!.value).toBe('v1');
+  await expect(store.update('/k', 'mine', read!.modRevision)).rejects.toMatchObject({ code: 'RevisionMismatch' });
+  await store.settled('/k');
+  const again = await store.get('/k');
+  expect(again!.value).toBe('v2');
+  await expect(store.update('/k', 'mine', again!.modRevision)).resolves.toMatchObject({ value: 'mine' });
+  await other;
+  // Nothing pending: at once.
+  await store.settled('/k');
+  await store.settled('/never-written');
+});
