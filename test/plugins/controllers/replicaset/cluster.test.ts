@@ -9,6 +9,7 @@ import type { KubeObject } from '../../../../kernel/api/types';
 import type { ReplicaSetObject, PodObject } from '../../../../plugins/controllers/replicaset/pods';
 import { PODS, REPLICASETS } from '../../../../plugins/controllers/replicaset';
 import { startCluster, type TestCluster } from '../../../support/cluster';
+import { activePods as listActivePods, markReady as markPodReady } from '../support';
 import { eventually } from '../../../support/http';
 
 const NS = 'default';
@@ -35,22 +36,11 @@ function replicaSet(name: string, replicas: number): KubeObject {
   };
 }
 
-async function activePods(rs: string): Promise<PodObject[]> {
-  const list = await client().list<PodObject>(PODS, { namespace: NS, labelSelector: `app=${rs}` });
-  return list.items.filter((p) => !p.metadata.deletionTimestamp);
-}
+const activePods = (rs: string) => listActivePods(client(), NS, rs);
 
 const getRs = (name: string) => client().get<ReplicaSetObject>(REPLICASETS, name, { namespace: NS });
 
-async function markReady(pod: PodObject): Promise<void> {
-  await client().patch(
-    PODS,
-    pod.metadata.name,
-    'merge',
-    { status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }] } },
-    { namespace: NS, subresource: 'status' },
-  );
-}
+const markReady = (pod: PodObject) => markPodReady(client(), pod);
 
 test('creates owned pods, reports them ready and available, scales down', async () => {
   const rs = await client().create<ReplicaSetObject>(REPLICASETS, replicaSet('web', 3), { namespace: NS });

@@ -9,6 +9,7 @@ import type { PodObject, ReplicaSetObject } from '../../../../plugins/controller
 import { PODS } from '../../../../plugins/controllers/replicaset';
 import { REPLICATIONCONTROLLERS } from '../../../../plugins/controllers/replicationcontroller';
 import { startCluster, type TestCluster } from '../../../support/cluster';
+import { activePods as listActivePods, markReady as markPodReady } from '../support';
 import { eventually } from '../../../support/http';
 
 const NS = 'default';
@@ -32,23 +33,12 @@ function replicationController(name: string, replicas: number): KubeObject {
   };
 }
 
-async function activePods(rc: string): Promise<PodObject[]> {
-  const list = await client().list<PodObject>(PODS, { namespace: NS, labelSelector: `app=${rc}` });
-  return list.items.filter((p) => !p.metadata.deletionTimestamp);
-}
+const activePods = (rc: string) => listActivePods(client(), NS, rc);
 
 // A ReplicationController has a ReplicaSet's status shape.
 const getRc = (name: string) => client().get<ReplicaSetObject>(REPLICATIONCONTROLLERS, name, { namespace: NS });
 
-async function markReady(pod: PodObject): Promise<void> {
-  await client().patch(
-    PODS,
-    pod.metadata.name,
-    'merge',
-    { status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }] } },
-    { namespace: NS, subresource: 'status' },
-  );
-}
+const markReady = (pod: PodObject) => markPodReady(client(), pod);
 
 test('creates owned pods, reports them ready, scales up and down (through the scale subresource too)', async () => {
   const rc = await client().create<ReplicaSetObject>(REPLICATIONCONTROLLERS, replicationController('web', 3), { namespace: NS });
