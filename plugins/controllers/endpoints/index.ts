@@ -25,9 +25,9 @@ import {
   formatTriggerTime,
   isHeadless,
   managesEndpoints,
-  podEndpointsChanged,
   selectedPods,
-  servicesSelecting,
+  podEventsToServices,
+  sameLabels,
   type PodObject,
   type ServiceObject,
 } from './podendpoints';
@@ -40,11 +40,6 @@ export const OVER_CAPACITY = 'endpoints.kubernetes.io/over-capacity';
 const LEADER_ELECTION_ANNOTATION = 'control-plane.alpha.kubernetes.io/leader';
 
 type EndpointsObject = StoredObject & Omit<Endpoints, 'metadata'>;
-
-function sameLabels(a: Readonly<Record<string, string>> | undefined, b: Readonly<Record<string, string>> | undefined): boolean {
-  const ak = Object.keys(a ?? {});
-  return ak.length === Object.keys(b ?? {}).length && ak.every((k) => b?.[k] === a?.[k]);
-}
 
 /** The labels the Endpoints carry: the service's, plus the headless marker for headless services. */
 function endpointsLabels(service: ServiceObject): Record<string, string> {
@@ -85,17 +80,7 @@ export class EndpointsController extends Controller {
     this.enqueueFrom(this.services);
     // Adds and deletes through enqueueFrom; updates below, which also need the old labels.
     this.enqueueFrom(this.pods, () => []);
-    this.pods.addEventHandler({
-      onAdd: (pod) => this.enqueuePod(pod),
-      onDelete: (pod) => this.enqueuePod(pod),
-      onUpdate: (old, pod) => {
-        const labelsChanged = !sameLabels(old.metadata.labels, pod.metadata.labels);
-        if (!labelsChanged && !podEndpointsChanged(old, pod)) return;
-        const keys = new Set(servicesSelecting(pod.metadata.namespace ?? '', pod.metadata.labels, this.services.cache));
-        if (labelsChanged) for (const key of servicesSelecting(old.metadata.namespace ?? '', old.metadata.labels, this.services.cache)) keys.add(key);
-        for (const key of keys) this.enqueue(key);
-      },
-    });
+    this.pods.addEventHandler(podEventsToServices(this.services.cache, (key) => this.enqueue(key)));
     // Kubernetes reacts to Endpoints only when they are deleted (made again),
     // and once at startup, when leftovers of services deleted while it was
     // down are found (checkLeftoverEndpoints).
@@ -106,10 +91,6 @@ export class EndpointsController extends Controller {
       },
       onDelete: (ep) => this.enqueue(keyOf(ep)),
     });
-  }
-
-  private enqueuePod(pod: PodObject): void {
-    for (const key of servicesSelecting(pod.metadata.namespace ?? '', pod.metadata.labels, this.services.cache)) this.enqueue(key);
   }
 
   protected async sync(key: string): Promise<void> {

@@ -9,6 +9,7 @@ import type { Pod, Service, ServicePort } from 'kubernetes-types/core/v1';
 import type { StoredObject } from '../../../kernel/api/types';
 import { labelSelectorFromObject } from '../../../kernel/api/selectors';
 import type { CacheReader } from '../../../kernel/client/cache';
+import type { EventHandler } from '../../../kernel/client/informer';
 
 export type PodObject = StoredObject & Omit<Pod, 'metadata'>;
 export type ServiceObject = StoredObject & Omit<Service, 'metadata'>;
@@ -190,4 +191,29 @@ export function canonicalJSON(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
   );
+}
+
+export function sameLabels(a: Readonly<Record<string, string>> | undefined, b: Readonly<Record<string, string>> | undefined): boolean {
+  const ak = Object.keys(a ?? {});
+  return ak.length === Object.keys(b ?? {}).length && ak.every((k) => b?.[k] === a?.[k]);
+}
+
+/**
+ * Pod events for a controller keyed by Service: a pod's add or delete
+ * enqueues the services selecting it; an update that changes its labels or
+ * what its endpoints show enqueues those selecting it before and after.
+ */
+export function podEventsToServices(services: CacheReader<ServiceObject>, enqueue: (key: string) => void): EventHandler<PodObject> {
+  const servicesOf = (pod: PodObject) => servicesSelecting(pod.metadata.namespace ?? '', pod.metadata.labels, services);
+  return {
+    onAdd: (pod) => servicesOf(pod).forEach(enqueue),
+    onDelete: (pod) => servicesOf(pod).forEach(enqueue),
+    onUpdate: (old, pod) => {
+      const labelsChanged = !sameLabels(old.metadata.labels, pod.metadata.labels);
+      if (!labelsChanged && !podEndpointsChanged(old, pod)) return;
+      const keys = new Set(servicesOf(pod));
+      if (labelsChanged) for (const key of servicesOf(old)) keys.add(key);
+      keys.forEach(enqueue);
+    },
+  };
 }

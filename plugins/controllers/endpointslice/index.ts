@@ -25,7 +25,7 @@ import {
   TriggerTimeTracker,
   formatTriggerTime,
   managesEndpoints,
-  podEndpointsChanged,
+  podEventsToServices,
   selectedPods,
   servicesSelecting,
   type PodObject,
@@ -133,16 +133,7 @@ export class EndpointSliceController extends Controller {
 
     this.enqueueFrom(this.services);
     this.enqueueFrom(this.pods, () => []);
-    this.pods.addEventHandler({
-      onAdd: (pod) => this.enqueueServicesOf(pod),
-      onDelete: (pod) => this.enqueueServicesOf(pod),
-      onUpdate: (old, pod) => {
-        const labelsChanged = JSON.stringify(old.metadata.labels ?? {}) !== JSON.stringify(pod.metadata.labels ?? {});
-        if (!labelsChanged && !podEndpointsChanged(old, pod)) return;
-        this.enqueueServicesOf(pod);
-        if (labelsChanged) this.enqueueServicesOf(old);
-      },
-    });
+    this.pods.addEventHandler(podEventsToServices(this.services.cache, (key) => this.enqueue(key)));
     // A node's zone is in its pods' endpoints; a node appearing lets pods skipped for lack of it in.
     this.enqueueFrom(this.nodes, () => []);
     this.nodes.addEventHandler({
@@ -166,10 +157,6 @@ export class EndpointSliceController extends Controller {
         this.enqueue(serviceKeyOf(slice));
       },
     });
-  }
-
-  private enqueueServicesOf(pod: PodObject): void {
-    for (const key of servicesSelecting(pod.metadata.namespace ?? '', pod.metadata.labels, this.services.cache)) this.enqueue(key);
   }
 
   private enqueuePodsOn(node: NodeObject): void {

@@ -6,32 +6,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { RuntimeLabels } from '../../../kernel/runtime/types';
+import { docker } from '../../plugins/runtime-docker/support';
 import type { KubectlRunner } from '../../support/kubectl';
 import { kubectlFor, kubectlVersions } from '../../support/kubectl';
 
-export const docker = new Docker({ socketPath: process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice('unix://'.length) : '/var/run/docker.sock' });
-
-const LOCAL_IMAGES = ['busybox:latest', 'skiff/pause:3.9'];
-
-/** Fails (with what to run) unless the engine answers and the local images exist. */
-export async function requireDocker(): Promise<void> {
-  try {
-    await docker.ping();
-  } catch (err) {
-    throw new Error(`Docker engine not reachable: run scripts/start-docker (as root) (${(err as Error).message})`);
-  }
-  const missing: string[] = [];
-  for (const image of LOCAL_IMAGES) {
-    try {
-      await docker.getImage(image).inspect();
-    } catch {
-      missing.push(image);
-    }
-  }
-  if (missing.length > 0) throw new Error(`local images missing (${missing.join(', ')}): run scripts/images`);
-}
+// The engine client and the check that the engine and the local images are there: the runtime-docker tests' own.
+export { docker, requireEngine as requireDocker } from '../../plugins/runtime-docker/support';
 
 /** A node name no other test uses. */
 export function uniqueNodeName(prefix: string): string {
